@@ -1,0 +1,11 @@
+//! Kernel primitives for xfrmsim: the sync facade, RCU, the lock validator,
+//! wait queues, time, errno and the seeded generator — and (later) the XFRM
+//! value types and table structures.
+
+pub mod errno;
+pub mod rng;
+#[doc(hidden)]
+pub mod sync;
+
+pub use errno::{Errno, KResult};
+pub use rng::KernelRng;

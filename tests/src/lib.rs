@@ -1,0 +1,1 @@
+//! Cross-crate integration scenarios live in `tests/tests/`.

@@ -1,0 +1,5 @@
+//! The xfrmsim command line.
+
+fn main() {
+    println!("xfrmsim");
+}
