@@ -9,3 +9,4 @@ pub mod sync;
 
 pub use errno::{Errno, KResult};
 pub use rng::KernelRng;
+pub mod lockdep;

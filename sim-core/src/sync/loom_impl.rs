@@ -6,7 +6,7 @@ use std::hash::Hash;
 use std::ops::{Deref, DerefMut};
 use std::time::Duration;
 
-pub use loom::sync::{Arc, Weak};
+pub use loom::sync::Arc;
 
 /// Atomics (loom's).
 pub mod atomic {

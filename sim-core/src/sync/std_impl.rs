@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-pub use std::sync::{Arc, Weak};
+pub use std::sync::Arc;
 
 /// Atomics (std's).
 pub mod atomic {
