@@ -327,7 +327,7 @@ pub fn take_reports() -> Vec<Report> {
 /// Takes the reports that name `class` (tests that plant a bug on their own
 /// classes use this so that parallel tests do not see each other's reports).
 pub fn take_reports_for(class: &LockClassKey) -> Vec<Report> {
-    report::take(|r| r.classes.iter().any(|c| *c == class.name))
+    report::take(|r| r.classes.contains(&class.name))
 }
 
 /// Panics with the reports' text if any report was made.

@@ -144,10 +144,8 @@ pub(super) fn sleeping_while_atomic(
     let _ = writeln!(s, "RCU nest depth: {rcu_depth}, expected: 0");
     held_list(&mut s, held);
     let mut classes: Vec<&'static str> = held.to_vec();
-    if let Some(l) = lock {
-        if !classes.contains(&l) {
-            classes.push(l);
-        }
+    if let Some(l) = lock.filter(|l| !classes.contains(l)) {
+        classes.push(l);
     }
     push(ReportKind::SleepingWhileAtomic, classes, s);
 }
