@@ -1,1 +1,13 @@
-//! Sockets, the netlink core (`net/netlink/af_netlink.c`), NETLINK_XFRM (`net/xfrm/xfrm_user.c`), PF_KEY (`net/key/af_key.c`), socket-option policies and the `Kernel` handle.
+//! Sockets, the netlink core (`net/netlink/af_netlink.c`), NETLINK_XFRM
+//! (`net/xfrm/xfrm_user.c`), PF_KEY (`net/key/af_key.c`), socket-option
+//! policies and the `Kernel` handle.
+
+pub mod kernel;
+pub mod netlink;
+mod pending_deps;
+pub mod skbuff;
+pub mod socket;
+
+pub use kernel::{ClockChoice, Kernel, KernelConfig};
+pub use pending_deps::netns::{CAP_NET_ADMIN, CAP_NET_BROADCAST, Cred, Net, UserNs};
+pub use socket::{MsgHdr, RecvMsg, Socket, Task};
