@@ -10,3 +10,7 @@ pub mod sync;
 pub use errno::{Errno, KResult};
 pub use rng::KernelRng;
 pub mod lockdep;
+pub mod rcu;
+pub mod task;
+pub mod time;
+pub mod wait;
