@@ -16,8 +16,8 @@ use crate::netlink::af_netlink::{
 use crate::pending_deps::netns::{
     CAP_NET_ADMIN, CAP_NET_BROADCAST, Cred, Net, NetRegistry, UserNs,
 };
-use crate::pending_deps::time::Clock;
 use crate::socket::{NetFamilies, NetProtoFamily, Task};
+use sim_core::time::Clock;
 
 /// Which clock a kernel runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

@@ -12,13 +12,13 @@ use super::dump::{DumpState, netlink_dump};
 use super::wire::SockaddrNl;
 use super::*;
 use crate::pending_deps::netns::{CAP_NET_ADMIN, CAP_NET_BROADCAST, Net};
-use crate::pending_deps::rcu::{RcuList, rcu_read_lock, synchronize_rcu};
-use crate::pending_deps::wait::WaitQueue;
 use crate::skbuff::{NETLINK_SKB_DST, SkBuff};
 use crate::socket::{
     AF_NETLINK, AF_UNSPEC, MSG_DONTWAIT, MSG_OOB, MSG_TRUNC, MsgHdr, NetProtoFamily, ProtoOps,
     RecvMsg, SOCK_DGRAM, SOCK_RAW, Sock, Task,
 };
+use sim_core::rcu::{RcuList, rcu_read_lock, synchronize_rcu};
+use sim_core::wait::WaitQueue;
 
 static NL_TABLE_LOCK: LockClassKey = LockClassKey::new("nl_table_lock", LockKind::RwLock);
 static NLK_CB_MUTEX: LockClassKey = LockClassKey::new("nlk_cb_mutex", LockKind::Mutex);
@@ -196,6 +196,7 @@ impl NetlinkCore {
             cb_running: AtomicBool::new(false),
             max_recvmsg_len: AtomicUsize::new(0),
             wait: WaitQueue::new(),
+            waiters: AtomicUsize::new(0),
             sk_lock: lockdep::Mutex::new(&SK_LOCK_NETLINK, ()),
             released: AtomicBool::new(false),
         })
@@ -226,6 +227,7 @@ pub struct NetlinkSock {
     pub(crate) max_recvmsg_len: AtomicUsize,
     /// `nlk->wait`: senders waiting for receive room.
     wait: WaitQueue,
+    waiters: AtomicUsize,
     /// `lock_sock()`.
     sk_lock: lockdep::Mutex<()>,
     released: AtomicBool,
@@ -527,7 +529,7 @@ fn netlink_rcv_wake(nlk: &NetlinkSock) {
     if nlk.sk.queue_empty() {
         nlk.congested.store(false, Ordering::Release);
     }
-    if !nlk.congested.load(Ordering::Acquire) {
+    if !nlk.congested.load(Ordering::Acquire) && nlk.waiters.load(Ordering::Acquire) != 0 {
         nlk.wait.wake_up_all();
     }
 }
@@ -568,12 +570,15 @@ fn netlink_attachskb(
         }
         return Err(Errno::EAGAIN);
     };
-    nlk.wait.wait_event_interruptible(task.signal(), || {
+    nlk.waiters.fetch_add(1, Ordering::AcqRel);
+    let r = nlk.wait.wait_event_interruptible(task.signal(), || {
         let rmem = nlk.sk.rmem_alloc();
         !((rmem != 0 && rmem + skb.truesize > nlk.sk.rcvbuf())
             || nlk.congested.load(Ordering::Acquire))
             || nlk.sk.is_dead()
-    })?;
+    });
+    nlk.waiters.fetch_sub(1, Ordering::AcqRel);
+    r?;
     Ok(Attach::Retry)
 }
 
@@ -648,20 +653,20 @@ pub fn netlink_broadcast(
     let mut delivery_failure = false;
     let net_id = ssk.sk.net.id();
     let guard = rcu_read_lock();
-    ssk.table().mc_list.for_each(&guard, |sk| {
+    for sk in ssk.table().mc_list.iter(&guard) {
         // do_one_broadcast()
         if Arc::ptr_eq(sk, ssk) {
-            return;
+            continue;
         }
         let bit = group.wrapping_sub(1);
         if sk.portid() == portid
             || bit >= sk.ngroups.load(Ordering::Acquire)
             || sk.groups() & (1u64 << bit.min(63)) == 0
         {
-            return;
+            continue;
         }
         if sk.sk.net.id() != net_id {
-            return;
+            continue;
         }
         match netlink_broadcast_deliver(sk, &skb) {
             Some(_congested) => delivered = true,
@@ -672,7 +677,7 @@ pub fn netlink_broadcast(
                 }
             }
         }
-    });
+    }
     drop(guard);
     if delivery_failure {
         Err(Errno::ENOBUFS)
@@ -702,9 +707,7 @@ pub fn netlink_has_listeners(ksk: &NetlinkSock, group: u32) -> bool {
         return false;
     }
     let guard = rcu_read_lock();
-    let mut found = false;
-    ksk.table().mc_list.for_each(&guard, |sk| found |= sk.groups() & (1 << bit) != 0);
-    found
+    ksk.table().mc_list.iter(&guard).any(|sk| sk.groups() & (1 << bit) != 0)
 }
 
 /// `netlink_sendmsg()`.

@@ -6,13 +6,13 @@ use sim_core::sync::Arc;
 
 use super::{NetFamilies, Socket, sock_create};
 use crate::pending_deps::netns::{Cred, Net, UserNs};
-use crate::pending_deps::wait::TaskSignal;
+use sim_core::task::SignalState;
 
 /// `struct task_struct` as far as sockets care.
 pub struct Task {
     tgid: i32,
     cred: Arc<Cred>,
-    signal: TaskSignal,
+    signal: SignalState,
     init_user_ns: Arc<UserNs>,
     families: Arc<NetFamilies>,
 }
@@ -24,7 +24,7 @@ impl Task {
         init_user_ns: Arc<UserNs>,
         families: Arc<NetFamilies>,
     ) -> Self {
-        Task { tgid, cred, signal: TaskSignal::default(), init_user_ns, families }
+        Task { tgid, cred, signal: SignalState::new(), init_user_ns, families }
     }
 
     /// `task_tgid_vnr(current)`: the process id.
@@ -38,7 +38,7 @@ impl Task {
     }
 
     /// The pending-signal flag.
-    pub fn signal(&self) -> &TaskSignal {
+    pub fn signal(&self) -> &SignalState {
         &self.signal
     }
 
