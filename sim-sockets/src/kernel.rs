@@ -40,7 +40,13 @@ pub struct KernelConfig {
 
 /// Builds a protocol's kernel-socket configuration for one namespace
 /// (what a protocol's pernet `init` passes to `netlink_kernel_create`).
-pub type NetlinkPernetInit = Arc<dyn Fn(&Kernel, &Arc<Net>) -> NetlinkKernelCfg + Send + Sync>;
+pub type NetlinkPernetInit = Arc<PernetInit>;
+
+type PernetInitBox = Box<dyn Fn(&Kernel, &Arc<Net>) -> NetlinkKernelCfg + Send + Sync>;
+
+/// A protocol's pernet `init` (boxed so it can live behind the facade's
+/// `Arc`).
+pub struct PernetInit(PernetInitBox);
 
 struct NetlinkPernet {
     unit: i32,
@@ -76,7 +82,7 @@ impl Kernel {
         let init_user_ns = UserNs::init();
         let netlink = NetlinkCore::new(rng.clone());
         let families = Arc::new(NetFamilies::default());
-        let _ = families.sock_register(Arc::new(NetlinkFamily::new(netlink.clone())));
+        let _ = families.sock_register(Box::new(NetlinkFamily::new(netlink.clone())));
         let clock = match cfg.clock {
             ClockChoice::Virtual => Clock::new_virtual(),
             ClockChoice::Real => Clock::new_real(),
@@ -132,7 +138,7 @@ impl Kernel {
     }
 
     /// `sock_register()`.
-    pub fn sock_register(&self, family: Arc<dyn NetProtoFamily>) -> KResult<()> {
+    pub fn sock_register(&self, family: Box<dyn NetProtoFamily>) -> KResult<()> {
         self.inner.families.sock_register(family)
     }
 
@@ -177,7 +183,7 @@ impl Kernel {
     }
 
     fn pernet_init_one(&self, net: &Arc<Net>, unit: i32, init: &NetlinkPernetInit) -> KResult<()> {
-        let cfg = init(self, net);
+        let cfg = (init.0)(self, net);
         let ksk = netlink_kernel_create(&self.inner.netlink, net, unit, cfg)?;
         self.inner.ksocks.lock().insert((net.id(), unit), ksk);
         Ok(())
@@ -187,7 +193,12 @@ impl Kernel {
     /// kernel socket's configuration (its input function is the hook where
     /// the protocol's handlers plug in); a kernel socket is created in every
     /// existing namespace now and in every later one.
-    pub fn register_netlink_protocol(&self, unit: i32, init: NetlinkPernetInit) -> KResult<()> {
+    pub fn register_netlink_protocol(
+        &self,
+        unit: i32,
+        init: impl Fn(&Kernel, &Arc<Net>) -> NetlinkKernelCfg + Send + Sync + 'static,
+    ) -> KResult<()> {
+        let init: NetlinkPernetInit = Arc::new(PernetInit(Box::new(init)));
         for net in self.inner.nets.all() {
             self.pernet_init_one(&net, unit, &init)?;
         }

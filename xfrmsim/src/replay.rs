@@ -8,7 +8,7 @@ use std::io::{BufRead, Write};
 use serde_json::{Map, Value};
 use sim_core::Errno;
 use sim_sockets::netlink::{
-    NETLINK_XFRM, NetlinkInputFn, NetlinkKernelCfg, netlink_rcv_skb, wire::SockaddrNl,
+    NETLINK_XFRM, NetlinkInput, NetlinkInputFn, NetlinkKernelCfg, netlink_rcv_skb, wire::SockaddrNl,
 };
 use sim_sockets::socket::{AF_KEY, AF_NETLINK, MSG_DONTWAIT, SOCK_RAW};
 use sim_sockets::{Kernel, Net, Socket, Task};
@@ -36,7 +36,7 @@ fn allowed(cmd: &str) -> &'static [&'static str] {
 /// The NETLINK_XFRM input until the XFRM front end registers its own:
 /// every request is answered as an unknown message type (`EINVAL`).
 pub fn xfrm_unknown_type_input() -> NetlinkInputFn {
-    Arc::new(|rcv| netlink_rcv_skb(rcv, |_, _, _| Err(Errno::EINVAL)))
+    NetlinkInput::new(|rcv| netlink_rcv_skb(rcv, |_, _, _| Err(Errno::EINVAL)))
 }
 
 struct Bad(String);
@@ -110,14 +110,11 @@ impl Replay {
         let input = xfrm_unknown_type_input();
         // Registration cannot fail on a fresh kernel; if it did, every
         // open would report EPROTONOSUPPORT, which is what Linux does.
-        let _ = kernel.register_netlink_protocol(
-            NETLINK_XFRM,
-            Arc::new(move |_, _| NetlinkKernelCfg {
-                groups: XFRMNLGRP_MAX,
-                input: Some(input.clone()),
-                ..Default::default()
-            }),
-        );
+        let _ = kernel.register_netlink_protocol(NETLINK_XFRM, move |_, _| NetlinkKernelCfg {
+            groups: XFRMNLGRP_MAX,
+            input: Some(input.clone()),
+            ..Default::default()
+        });
         let runner = kernel.root_task();
         Replay {
             kernel,

@@ -46,11 +46,54 @@ const MAX_SOCK_GROUPS: u32 = 64;
 
 /// A protocol's input function (`cfg->input`, `nlk->netlink_rcv`): runs
 /// synchronously in the sender's `sendmsg`.
-pub type NetlinkInputFn = Arc<dyn Fn(&NetlinkRcv<'_>) + Send + Sync>;
+pub type NetlinkInputFn = Arc<NetlinkInput>;
 /// `cfg->bind`: called for each group a socket joins.
-pub type NetlinkBindFn = Arc<dyn Fn(&Arc<Net>, u32) -> KResult<()> + Send + Sync>;
+pub type NetlinkBindFn = Arc<NetlinkBind>;
 /// `cfg->unbind`.
-pub type NetlinkUnbindFn = Arc<dyn Fn(&Arc<Net>, u32) + Send + Sync>;
+pub type NetlinkUnbindFn = Arc<NetlinkUnbind>;
+
+type InputBox = Box<dyn Fn(&NetlinkRcv<'_>) + Send + Sync>;
+type BindBox = Box<dyn Fn(&Arc<Net>, u32) -> KResult<()> + Send + Sync>;
+type UnbindBox = Box<dyn Fn(&Arc<Net>, u32) + Send + Sync>;
+
+/// `netlink_kernel_cfg.input` (boxed, so that it can be shared through the
+/// sync facade's `Arc` in loom builds too).
+pub struct NetlinkInput(InputBox);
+
+impl NetlinkInput {
+    /// Wraps an input function.
+    pub fn new(f: impl Fn(&NetlinkRcv<'_>) + Send + Sync + 'static) -> NetlinkInputFn {
+        Arc::new(NetlinkInput(Box::new(f)))
+    }
+    /// Runs it on one received skb.
+    pub fn call(&self, rcv: &NetlinkRcv<'_>) {
+        (self.0)(rcv)
+    }
+}
+
+/// `netlink_kernel_cfg.bind`.
+pub struct NetlinkBind(BindBox);
+
+impl NetlinkBind {
+    pub fn new(f: impl Fn(&Arc<Net>, u32) -> KResult<()> + Send + Sync + 'static) -> NetlinkBindFn {
+        Arc::new(NetlinkBind(Box::new(f)))
+    }
+    pub fn call(&self, net: &Arc<Net>, group: u32) -> KResult<()> {
+        (self.0)(net, group)
+    }
+}
+
+/// `netlink_kernel_cfg.unbind`.
+pub struct NetlinkUnbind(UnbindBox);
+
+impl NetlinkUnbind {
+    pub fn new(f: impl Fn(&Arc<Net>, u32) + Send + Sync + 'static) -> NetlinkUnbindFn {
+        Arc::new(NetlinkUnbind(Box::new(f)))
+    }
+    pub fn call(&self, net: &Arc<Net>, group: u32) {
+        (self.0)(net, group)
+    }
+}
 
 /// `struct netlink_kernel_cfg`.
 #[derive(Clone, Default)]
@@ -163,44 +206,44 @@ impl NetlinkCore {
             .and_then(|p| self.tables.get(p))
             .map_or(0, |t| t.mc_list.len())
     }
+}
 
-    #[allow(clippy::too_many_arguments)]
-    fn new_sock(
-        self: &Arc<Self>,
-        net: &Arc<Net>,
-        task: Option<&Task>,
-        sock_type: i32,
-        protocol: i32,
-        meta: &NlTableMeta,
-        input: Option<NetlinkInputFn>,
-        kernel: bool,
-    ) -> Arc<NetlinkSock> {
-        let opener = task.map(|t| t.cred().clone());
-        Arc::new(NetlinkSock {
-            sk: Sock::new(net.clone(), AF_NETLINK, sock_type, protocol, opener),
-            core: self.clone(),
-            portid: AtomicU32::new(0),
-            bound: AtomicBool::new(false),
-            dst_portid: AtomicU32::new(0),
-            dst_group: AtomicU32::new(0),
-            connected: AtomicBool::new(false),
-            flags: AtomicU32::new(if kernel { NETLINK_F_KERNEL_SOCKET } else { 0 }),
-            congested: AtomicBool::new(false),
-            groups: AtomicU64::new(0),
-            ngroups: AtomicU32::new(0),
-            subscriptions: AtomicU32::new(0),
-            input,
-            bind_hook: meta.bind.clone(),
-            unbind_hook: meta.unbind.clone(),
-            cb: lockdep::Mutex::new(&NLK_CB_MUTEX, None),
-            cb_running: AtomicBool::new(false),
-            max_recvmsg_len: AtomicUsize::new(0),
-            wait: WaitQueue::new(),
-            waiters: AtomicUsize::new(0),
-            sk_lock: lockdep::Mutex::new(&SK_LOCK_NETLINK, ()),
-            released: AtomicBool::new(false),
-        })
-    }
+#[allow(clippy::too_many_arguments)]
+fn new_sock(
+    core: &Arc<NetlinkCore>,
+    net: &Arc<Net>,
+    task: Option<&Task>,
+    sock_type: i32,
+    protocol: i32,
+    meta: &NlTableMeta,
+    input: Option<NetlinkInputFn>,
+    kernel: bool,
+) -> Arc<NetlinkSock> {
+    let opener = task.map(|t| t.cred().clone());
+    Arc::new(NetlinkSock {
+        sk: Sock::new(net.clone(), AF_NETLINK, sock_type, protocol, opener),
+        core: core.clone(),
+        portid: AtomicU32::new(0),
+        bound: AtomicBool::new(false),
+        dst_portid: AtomicU32::new(0),
+        dst_group: AtomicU32::new(0),
+        connected: AtomicBool::new(false),
+        flags: AtomicU32::new(if kernel { NETLINK_F_KERNEL_SOCKET } else { 0 }),
+        congested: AtomicBool::new(false),
+        groups: AtomicU64::new(0),
+        ngroups: AtomicU32::new(0),
+        subscriptions: AtomicU32::new(0),
+        input,
+        bind_hook: meta.bind.clone(),
+        unbind_hook: meta.unbind.clone(),
+        cb: lockdep::Mutex::new(&NLK_CB_MUTEX, None),
+        cb_running: AtomicBool::new(false),
+        max_recvmsg_len: AtomicUsize::new(0),
+        wait: WaitQueue::new(),
+        waiters: AtomicUsize::new(0),
+        sk_lock: lockdep::Mutex::new(&SK_LOCK_NETLINK, ()),
+        released: AtomicBool::new(false),
+    })
 }
 
 /// `struct netlink_sock`.
@@ -399,7 +442,7 @@ fn netlink_undo_bind(nlk: &NetlinkSock, upto: u32, groups: u64) {
     if let Some(unbind) = &nlk.unbind_hook {
         for g in 0..upto.min(32) {
             if groups & (1 << g) != 0 {
-                unbind(&nlk.sk.net, g + 1);
+                unbind.call(&nlk.sk.net, g + 1);
             }
         }
     }
@@ -433,7 +476,7 @@ fn netlink_bind(nlk: &Arc<NetlinkSock>, task: &Task, addr: &[u8]) -> KResult<()>
             if groups & (1 << g) == 0 {
                 continue;
             }
-            if let Err(e) = bind(&nlk.sk.net, g + 1) {
+            if let Err(e) = bind.call(&nlk.sk.net, g + 1) {
                 netlink_undo_bind(nlk, g, groups);
                 return Err(e);
             }
@@ -611,7 +654,7 @@ pub fn netlink_unicast(
                 return Err(Errno::ECONNREFUSED);
             };
             let len = skb.len();
-            input(&NetlinkRcv { ksk: &sk, skb: &skb, ssk, task });
+            input.call(&NetlinkRcv { ksk: &sk, skb: &skb, ssk, task });
             return Ok(len);
         }
         match netlink_attachskb(&sk, &skb, waiter, ssk.is_kernel())? {
@@ -825,14 +868,14 @@ fn netlink_setsockopt(
             }
             let add = optname == NETLINK_ADD_MEMBERSHIP;
             if add && let Some(bind) = &nlk.bind_hook {
-                bind(&nlk.sk.net, val)?;
+                bind.call(&nlk.sk.net, val)?;
             }
             {
                 let _grab = nlk.core.meta.write();
                 netlink_update_socket_mc(nlk, val, add);
             }
             if !add && let Some(unbind) = &nlk.unbind_hook {
-                unbind(&nlk.sk.net, val);
+                unbind.call(&nlk.sk.net, val);
             }
             return Ok(());
         }
@@ -940,7 +983,7 @@ fn netlink_release(nlk: &Arc<NetlinkSock>) {
         let groups = nlk.groups();
         for g in 0..nlk.ngroups.load(Ordering::Acquire).min(MAX_SOCK_GROUPS) {
             if groups & (1 << g) != 0 {
-                unbind(&nlk.sk.net, g + 1);
+                unbind.call(&nlk.sk.net, g + 1);
             }
         }
     }
@@ -978,7 +1021,7 @@ pub fn netlink_kernel_create(
         bind: cfg.bind.clone(),
         unbind: cfg.unbind.clone(),
     };
-    let ksk = core.new_sock(net, None, SOCK_DGRAM, unit, &meta, cfg.input.clone(), true);
+    let ksk = new_sock(core, net, None, SOCK_DGRAM, unit, &meta, cfg.input.clone(), true);
     netlink_insert(&ksk, 0)?;
     let mut m = core.meta.write();
     let slot = &mut m[unit as usize];
@@ -1019,7 +1062,7 @@ impl NetProtoFamily for NetlinkFamily {
         sock_type: i32,
         protocol: i32,
         _kern: bool,
-    ) -> KResult<Arc<dyn ProtoOps>> {
+    ) -> KResult<Box<dyn ProtoOps>> {
         if sock_type != SOCK_RAW && sock_type != SOCK_DGRAM {
             return Err(Errno::ESOCKTNOSUPPORT);
         }
@@ -1033,8 +1076,8 @@ impl NetProtoFamily for NetlinkFamily {
         if meta.registered == 0 {
             return Err(Errno::EPROTONOSUPPORT);
         }
-        let nlk = self.core.new_sock(net, Some(task), sock_type, protocol, &meta, None, false);
-        Ok(Arc::new(NetlinkSocket(nlk)))
+        let nlk = new_sock(&self.core, net, Some(task), sock_type, protocol, &meta, None, false);
+        Ok(Box::new(NetlinkSocket(nlk)))
     }
 }
 

@@ -10,9 +10,10 @@ pub mod wire;
 
 pub use ack::{ExtAck, netlink_ack, netlink_rcv_skb};
 pub use af_netlink::{
-    NetlinkCore, NetlinkFamily, NetlinkInputFn, NetlinkKernelCfg, NetlinkRcv, NetlinkSock,
-    NetlinkSocket, netlink_broadcast, netlink_has_listeners, netlink_kernel_create,
-    netlink_kernel_release, netlink_net_capable, netlink_unicast, nlmsg_unicast,
+    NetlinkBind, NetlinkCore, NetlinkFamily, NetlinkInput, NetlinkInputFn, NetlinkKernelCfg,
+    NetlinkRcv, NetlinkSock, NetlinkSocket, NetlinkUnbind, netlink_broadcast,
+    netlink_has_listeners, netlink_kernel_create, netlink_kernel_release, netlink_net_capable,
+    netlink_unicast, nlmsg_unicast,
 };
 pub use dump::{NetlinkCallback, NetlinkDumpControl, netlink_dump_start};
 

@@ -161,7 +161,7 @@ pub trait NetProtoFamily: Send + Sync {
         sock_type: i32,
         protocol: i32,
         kern: bool,
-    ) -> KResult<Arc<dyn ProtoOps>>;
+    ) -> KResult<Box<dyn ProtoOps>>;
 }
 
 /// `struct socket`: an open socket of a task.
@@ -169,7 +169,7 @@ pub struct Socket {
     family: i32,
     sock_type: i32,
     nonblock: bool,
-    ops: Arc<dyn ProtoOps>,
+    ops: Box<dyn ProtoOps>,
     released: AtomicBool,
 }
 
@@ -185,7 +185,7 @@ fn syscall_ret<T>(r: KResult<T>) -> KResult<T> {
 }
 
 impl Socket {
-    pub(crate) fn new(family: i32, sock_type: i32, nonblock: bool, ops: Arc<dyn ProtoOps>) -> Self {
+    pub(crate) fn new(family: i32, sock_type: i32, nonblock: bool, ops: Box<dyn ProtoOps>) -> Self {
         Socket { family, sock_type, nonblock, ops, released: AtomicBool::new(false) }
     }
 
@@ -200,8 +200,8 @@ impl Socket {
     }
 
     /// The protocol's operations (and per-socket state).
-    pub fn ops(&self) -> &Arc<dyn ProtoOps> {
-        &self.ops
+    pub fn ops(&self) -> &dyn ProtoOps {
+        &*self.ops
     }
 
     /// `bind(2)`.
@@ -326,18 +326,18 @@ impl Drop for Socket {
 
 /// `net_families[]`: the registered protocol families of one kernel.
 pub struct NetFamilies {
-    table: sim_core::sync::RwLock<Vec<Option<Arc<dyn NetProtoFamily>>>>,
+    table: sim_core::sync::RwLock<Vec<Option<Box<dyn NetProtoFamily>>>>,
 }
 
 impl Default for NetFamilies {
     fn default() -> Self {
-        NetFamilies { table: sim_core::sync::RwLock::new(vec![None; NPROTO as usize]) }
+        NetFamilies { table: sim_core::sync::RwLock::new((0..NPROTO).map(|_| None).collect()) }
     }
 }
 
 impl NetFamilies {
     /// `sock_register()`: `EEXIST` when the family is taken.
-    pub fn sock_register(&self, ops: Arc<dyn NetProtoFamily>) -> KResult<()> {
+    pub fn sock_register(&self, ops: Box<dyn NetProtoFamily>) -> KResult<()> {
         let f = ops.family();
         let mut t = self.table.write();
         let slot =
@@ -358,9 +358,11 @@ impl NetFamilies {
         }
     }
 
-    fn get(&self, family: i32) -> Option<Arc<dyn NetProtoFamily>> {
+    /// Runs `f` with the family's operations (the registry's read side).
+    fn with<R>(&self, family: i32, f: impl FnOnce(&dyn NetProtoFamily) -> R) -> Option<R> {
         let i = usize::try_from(family).ok()?;
-        self.table.read().get(i).cloned().flatten()
+        let t = self.table.read();
+        t.get(i)?.as_deref().map(f)
     }
 }
 
@@ -387,7 +389,8 @@ pub fn sock_create(
     if !(0..SOCK_MAX).contains(&sock_type) {
         return Err(Errno::EINVAL);
     }
-    let pf = families.get(family).ok_or(Errno::EAFNOSUPPORT)?;
-    let ops = pf.create(net, task, sock_type, protocol, kern)?;
+    let ops = families
+        .with(family, |pf| pf.create(net, task, sock_type, protocol, kern))
+        .ok_or(Errno::EAFNOSUPPORT)??;
     Ok(Socket::new(family, sock_type, type_and_flags & SOCK_NONBLOCK != 0, ops))
 }

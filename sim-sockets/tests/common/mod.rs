@@ -7,8 +7,8 @@ use sim_core::Errno;
 use sim_core::sync::Arc;
 use sim_sockets::netlink::wire::{NLM_F_MULTI, NlMsg, NlMsgHdrRepr, SockaddrNl};
 use sim_sockets::netlink::{
-    NetlinkCallback, NetlinkDumpControl, NetlinkKernelCfg, NetlinkRcv, netlink_dump_start,
-    netlink_net_capable, netlink_rcv_skb, nlmsg_unicast,
+    NetlinkCallback, NetlinkDumpControl, NetlinkInput, NetlinkKernelCfg, NetlinkRcv,
+    netlink_dump_start, netlink_net_capable, netlink_rcv_skb, nlmsg_unicast,
 };
 use sim_sockets::skbuff::SkBuffMut;
 use sim_sockets::socket::{AF_NETLINK, SOCK_RAW};
@@ -89,14 +89,11 @@ fn input(rcv: &NetlinkRcv<'_>) {
 /// A kernel with the test protocol registered in every namespace.
 pub fn kernel() -> Kernel {
     let k = Kernel::with_seed(42);
-    k.register_netlink_protocol(
-        TEST_PROTO,
-        Arc::new(|_, _| NetlinkKernelCfg {
-            groups: 4,
-            input: Some(Arc::new(input)),
-            ..Default::default()
-        }),
-    )
+    k.register_netlink_protocol(TEST_PROTO, |_, _| NetlinkKernelCfg {
+        groups: 4,
+        input: Some(NetlinkInput::new(input)),
+        ..Default::default()
+    })
     .unwrap();
     k
 }
