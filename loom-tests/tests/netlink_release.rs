@@ -33,7 +33,7 @@ fn release_racing_broadcast() {
                         let dc = dc.clone();
                         let mut c = NetlinkDumpControl::new(Box::new(|skb, cb| {
                             // Never finishes: one record per round.
-                            cb.put_answer(skb, 0x20, 4000, 0).map_or(0, |_| skb.len() as i32)
+                            cb.put_answer(skb, 0x20, 1000, 0).map_or(0, |_| skb.len() as i32)
                         }));
                         c.done = Some(Box::new(move |_| {
                             dc.fetch_add(1, Ordering::SeqCst);

@@ -67,6 +67,17 @@ struct KernelInner {
     next_pid: AtomicI32,
 }
 
+impl Drop for KernelInner {
+    /// Shutting the kernel down releases the kernel sockets (they are bound
+    /// in the netlink tables, which they point back to).
+    fn drop(&mut self) {
+        let socks: Vec<Arc<NetlinkSock>> = self.ksocks.lock().drain().map(|(_, s)| s).collect();
+        for ksk in socks {
+            netlink_kernel_release(&ksk);
+        }
+    }
+}
+
 /// One simulated kernel (`start_kernel()` onwards): the namespace
 /// registry, the clock, the seeded generator, `net_families[]`,
 /// `nl_table[]` and the tasks. Cheap to clone (a shared handle).
