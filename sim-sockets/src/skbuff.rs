@@ -140,6 +140,11 @@ impl SkBuff {
         self.data.is_empty()
     }
 
+    /// The bytes, without a copy when this is the only reference.
+    pub fn into_data(self) -> Vec<u8> {
+        Arc::try_unwrap(self.data).unwrap_or_else(|shared| shared.to_vec())
+    }
+
     /// `skb_clone()`: shares the data, copies truesize and the control block.
     pub fn clone_skb(&self) -> SkBuff {
         self.clone()

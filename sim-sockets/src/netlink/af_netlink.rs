@@ -650,7 +650,7 @@ pub fn netlink_unicast(
     loop {
         let sk = netlink_getsockbyportid(ssk, portid)?;
         if sk.is_kernel() {
-            let Some(input) = sk.input.clone() else {
+            let Some(input) = &sk.input else {
                 return Err(Errno::ECONNREFUSED);
             };
             let len = skb.len();
@@ -821,11 +821,11 @@ fn netlink_recvmsg(
         msg_flags |= MSG_TRUNC;
         copied = len;
     }
-    let data = skb.data()[..copied].to_vec();
     let name =
         SockaddrNl::new(skb.cb.portid, netlink_group_mask(skb.cb.dst_group)).to_bytes().to_vec();
     let ret = if flags & MSG_TRUNC != 0 { skb.len() } else { copied };
-    drop(skb);
+    let mut data = skb.into_data();
+    data.truncate(copied);
     if nlk.dump_running()
         && nlk.sk.rmem_alloc() <= nlk.sk.rcvbuf() / 2
         && let Err(e) = netlink_dump(nlk, None)

@@ -53,6 +53,8 @@ pub struct Sock {
     /// `sk->sk_socket->file->f_cred`: who opened the socket.
     pub opener: Option<Arc<Cred>>,
     receive_queue: SpinLock<VecDeque<SkBuff>>,
+    /// `sk_receive_queue.qlen`, readable without the lock.
+    qlen: AtomicUsize,
     rmem_alloc: AtomicUsize,
     rcvbuf: AtomicI32,
     sndbuf: AtomicI32,
@@ -82,6 +84,7 @@ impl Sock {
             protocol,
             opener,
             receive_queue: SpinLock::new(&SK_RECEIVE_QUEUE_LOCK, VecDeque::new()),
+            qlen: AtomicUsize::new(0),
             rmem_alloc: AtomicUsize::new(0),
             rcvbuf: AtomicI32::new(SYSCTL_RMEM_DEFAULT),
             sndbuf: AtomicI32::new(SYSCTL_WMEM_DEFAULT),
@@ -139,23 +142,30 @@ impl Sock {
 
     /// Number of queued datagrams.
     pub fn queue_len(&self) -> usize {
-        self.receive_queue.lock_bh().len()
+        self.qlen.load(Ordering::Acquire)
     }
-    /// `skb_queue_empty()`.
+    /// `skb_queue_empty_lockless()`.
     pub fn queue_empty(&self) -> bool {
-        self.receive_queue.lock_bh().is_empty()
+        self.queue_len() == 0
     }
 
     /// `skb_queue_tail()` + `sk_data_ready()`. The skb must already be
     /// charged to this socket.
     pub fn queue_tail(&self, skb: SkBuff) {
-        self.receive_queue.lock_bh().push_back(skb);
+        let mut q = self.receive_queue.lock_bh();
+        q.push_back(skb);
+        self.qlen.store(q.len(), Ordering::Release);
+        drop(q);
         self.wake_readers();
     }
 
     /// `skb_queue_purge()`: frees (and uncharges) everything queued.
     pub fn queue_purge(&self) {
-        let q: VecDeque<SkBuff> = std::mem::take(&mut *self.receive_queue.lock_bh());
+        let q: VecDeque<SkBuff> = {
+            let mut g = self.receive_queue.lock_bh();
+            self.qlen.store(0, Ordering::Release);
+            std::mem::take(&mut *g)
+        };
         for skb in q {
             self.rmem_uncharge(skb.truesize);
         }
@@ -196,6 +206,7 @@ impl Sock {
             {
                 let mut q = self.receive_queue.lock_bh();
                 let got = if flags & MSG_PEEK != 0 { q.front().cloned() } else { q.pop_front() };
+                self.qlen.store(q.len(), Ordering::Release);
                 drop(q);
                 if let Some(skb) = got {
                     if flags & MSG_PEEK == 0 {
