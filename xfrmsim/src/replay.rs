@@ -8,10 +8,11 @@ use std::io::{BufRead, Write};
 use serde_json::{Map, Value};
 use sim_core::Errno;
 use sim_sockets::netlink::{
-    NETLINK_XFRM, NetlinkInput, NetlinkInputFn, NetlinkKernelCfg, netlink_rcv_skb, wire::SockaddrNl,
+    NETLINK_XFRM, NetlinkInput, NetlinkInputFn, NetlinkKernelCfg, netlink_net_capable,
+    netlink_rcv_skb, wire::SockaddrNl,
 };
 use sim_sockets::socket::{AF_KEY, AF_NETLINK, MSG_DONTWAIT, SOCK_RAW};
-use sim_sockets::{Kernel, Net, Socket, Task};
+use sim_sockets::{CAP_NET_ADMIN, Kernel, Net, Socket, Task};
 
 /// `PF_KEY_V2`.
 const PF_KEY_V2: i32 = 2;
@@ -33,10 +34,25 @@ fn allowed(cmd: &str) -> &'static [&'static str] {
     }
 }
 
+/// `XFRM_MSG_MAX` (`XFRM_MSG_GETDEFAULT`).
+const XFRM_MSG_MAX: u16 = 0x28;
+
 /// The NETLINK_XFRM input until the XFRM front end registers its own:
-/// every request is answered as an unknown message type (`EINVAL`).
+/// `xfrm_user_rcv_msg`'s dispatch with no handler for any type — a type
+/// above `XFRM_MSG_MAX` is `EINVAL`, a sender without CAP_NET_ADMIN gets
+/// `EPERM`, and the missing handler is `EINVAL`.
 pub fn xfrm_unknown_type_input() -> NetlinkInputFn {
-    NetlinkInput::new(|rcv| netlink_rcv_skb(rcv, |_, _, _| Err(Errno::EINVAL)))
+    NetlinkInput::new(|rcv| {
+        netlink_rcv_skb(rcv, |rcv, nlh, _| {
+            if nlh.msg_type() > XFRM_MSG_MAX {
+                return Err(Errno::EINVAL);
+            }
+            if !netlink_net_capable(rcv, CAP_NET_ADMIN) {
+                return Err(Errno::EPERM);
+            }
+            Err(Errno::EINVAL)
+        })
+    })
 }
 
 struct Bad(String);
