@@ -3,4 +3,6 @@
 //! `pfkey_sendmsg()` and `parse_exthdrs()` apply before a handler runs.
 
 pub mod parse;
+#[cfg(test)]
+mod props;
 pub mod wire;
