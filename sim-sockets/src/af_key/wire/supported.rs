@@ -128,4 +128,70 @@ mod tests {
         let back = SadbSupportedRepr::parse(&SadbSupported::new_checked(&want[..40]).expect("8"));
         assert_eq!(back, Ok(auth));
     }
+
+    #[test]
+    fn algorithm_table_ids_are_the_uapi_numbers() {
+        use sim_core::xfrm_algo::{
+            AEAD_LIST, CALG_LIST, xfrm_aalg_get_byname, xfrm_calg_get_byname, xfrm_ealg_get_byname,
+        };
+        let p = &KernelProfile::FULL;
+        let auth = [
+            ("digest_null", SADB_X_AALG_NULL),
+            ("hmac(md5)", SADB_AALG_MD5HMAC),
+            ("hmac(sha1)", SADB_AALG_SHA1HMAC),
+            ("hmac(sha256)", SADB_X_AALG_SHA2_256HMAC),
+            ("hmac(sha384)", SADB_X_AALG_SHA2_384HMAC),
+            ("hmac(sha512)", SADB_X_AALG_SHA2_512HMAC),
+            ("xcbc(aes)", SADB_X_AALG_AES_XCBC_MAC),
+            ("hmac(sm3)", SADB_X_AALG_SM3_256HMAC),
+        ];
+        for (name, id) in auth {
+            assert_eq!(
+                xfrm_aalg_get_byname(p, name).map(|d| d.desc.sadb_alg_id),
+                Some(id),
+                "{name}"
+            );
+        }
+        let enc = [
+            ("ecb(cipher_null)", SADB_EALG_NULL),
+            ("cbc(des)", SADB_EALG_DESCBC),
+            ("cbc(des3_ede)", SADB_EALG_3DESCBC),
+            ("cbc(cast5)", SADB_X_EALG_CASTCBC),
+            ("cbc(blowfish)", SADB_X_EALG_BLOWFISHCBC),
+            ("cbc(aes)", SADB_X_EALG_AESCBC),
+            ("cbc(serpent)", SADB_X_EALG_SERPENTCBC),
+            ("cbc(camellia)", SADB_X_EALG_CAMELLIACBC),
+            ("cbc(twofish)", SADB_X_EALG_TWOFISHCBC),
+            ("rfc3686(ctr(aes))", SADB_X_EALG_AESCTR),
+            ("cbc(sm4)", SADB_X_EALG_SM4CBC),
+        ];
+        for (name, id) in enc {
+            assert_eq!(
+                xfrm_ealg_get_byname(p, name).map(|d| d.desc.sadb_alg_id),
+                Some(id),
+                "{name}"
+            );
+        }
+        let aead: Vec<u8> =
+            AEAD_LIST.iter().filter(|d| d.pfkey_supported).map(|d| d.desc.sadb_alg_id).collect();
+        assert_eq!(
+            aead,
+            [
+                SADB_X_EALG_AES_GCM_ICV8,
+                SADB_X_EALG_AES_GCM_ICV12,
+                SADB_X_EALG_AES_GCM_ICV16,
+                SADB_X_EALG_AES_CCM_ICV8,
+                SADB_X_EALG_AES_CCM_ICV12,
+                SADB_X_EALG_AES_CCM_ICV16,
+                SADB_X_EALG_NULL_AES_GMAC,
+            ]
+        );
+        assert_eq!(
+            xfrm_calg_get_byname(p, "deflate").map(|d| d.desc.sadb_alg_id),
+            Some(SADB_X_CALG_DEFLATE)
+        );
+        let calg: Vec<u8> = CALG_LIST.iter().map(|d| d.desc.sadb_alg_id).collect();
+        assert_eq!(calg, [SADB_X_CALG_DEFLATE, SADB_X_CALG_LZS, SADB_X_CALG_LZJH]);
+        assert!(calg.iter().all(|&id| id <= SADB_X_CALG_MAX));
+    }
 }
