@@ -2,6 +2,8 @@
 //! `include/uapi/linux/pfkeyv2.h` and `ipsec.h`, and the request checks
 //! `pfkey_sendmsg()` and `parse_exthdrs()` apply before a handler runs.
 
+#[cfg(test)]
+mod oracle_tests;
 pub mod parse;
 #[cfg(test)]
 mod props;

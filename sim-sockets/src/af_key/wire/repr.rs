@@ -369,7 +369,7 @@ mod tests {
     }
 
     /// Bytes from the oracle's independent builders
-    /// (`/work/shared/oracle/pfkey.py`: `msg('ADD', 'ESP', [sa(0x1000, 32, 1,
+    /// (the oracle's `pfkey.py`: `msg('ADD', 'ESP', [sa(0x1000, 32, 1,
     /// 3, 12), address(...), key(...), key(...), sa2(1)], seq=1, pid=42)`).
     #[test]
     fn matches_oracle_builder_esp_add() {
