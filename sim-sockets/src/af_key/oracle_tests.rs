@@ -1,14 +1,19 @@
 //! Requests replayed on Debian's 6.1 kernel under QEMU (the pfkey-replay
-//! oracle, one boot) and what the
-//! kernel did with each: `send()` failed, an error reply came back, or the
-//! request was accepted. The requests are X_PROMISC messages with
-//! extensions — accepted ones are echoed unchanged to every socket — so the
-//! outcome shows exactly what `pfkey_get_base_msg()` and `parse_exthdrs()`
-//! decided, plus a few types without a handler.
+//! oracle) and what the kernel did with each.
+//!
+//! [`CASES`]: X_PROMISC messages with extensions (accepted ones are echoed
+//! unchanged to every socket), so the outcome — `send()` failed, an error
+//! reply, or the echo — shows what `pfkey_get_base_msg()` and
+//! `parse_exthdrs()` decided; plus a few types without a handler.
+//! [`ADD_ALGS`]: which algorithm ids the guest's SADB_ADD accepts.
 
 use super::parse::{parse_exthdrs, pfkey_error, pfkey_get_base_msg, pfkey_has_handler};
 use super::wire::SadbMsgRepr;
+use super::wire::consts::{SADB_AALG_MAX, SADB_EALG_MAX, SADB_X_CALG_MAX};
 use sim_core::Errno;
+use sim_core::xfrm_algo::{
+    KernelProfile, xfrm_aalg_get_byid, xfrm_calg_get_byid, xfrm_ealg_get_byid,
+};
 
 enum Outcome {
     /// `send()` itself failed with this errno; nothing was received.
@@ -129,5 +134,83 @@ fn parse_checks_match_the_6_1_kernel() {
             (Outcome::Echo, Ok(None)) => {}
             (_, got) => panic!("{label}: kernel and simulation disagree: {got:?}"),
         }
+    }
+}
+
+/// Which list an SADB_ADD's algorithm id is looked up in.
+#[derive(Debug, Clone, Copy)]
+enum Alg {
+    Auth,
+    Enc,
+    Calg,
+}
+
+/// SADB_ADDs replayed on the same kernel (ESP with `sadb_sa_auth` or
+/// `sadb_sa_encrypt` set to the id and keys of the algorithm's size; IPCOMP
+/// with the compression id) and the errno of the reply (0: the SA was
+/// added and the ADD broadcast).
+#[rustfmt::skip]
+const ADD_ALGS: &[(Alg, u8, i32)] = &[
+    (Alg::Auth, 1, 38),
+    (Alg::Auth, 2, 0),
+    (Alg::Auth, 3, 0),
+    (Alg::Auth, 4, 38),
+    (Alg::Auth, 5, 0),
+    (Alg::Auth, 6, 38),
+    (Alg::Auth, 7, 38),
+    (Alg::Auth, 8, 38),
+    (Alg::Auth, 9, 38),
+    (Alg::Auth, 10, 38),
+    (Alg::Auth, 250, 38),
+    (Alg::Auth, 251, 0),
+    (Alg::Auth, 252, 22),
+    (Alg::Enc, 1, 38),
+    (Alg::Enc, 2, 38),
+    (Alg::Enc, 3, 38),
+    (Alg::Enc, 5, 38),
+    (Alg::Enc, 6, 38),
+    (Alg::Enc, 7, 38),
+    (Alg::Enc, 11, 0),
+    (Alg::Enc, 12, 0),
+    (Alg::Enc, 13, 38),
+    (Alg::Enc, 14, 38),
+    (Alg::Enc, 16, 38),
+    (Alg::Enc, 18, 38),
+    (Alg::Enc, 20, 38),
+    (Alg::Enc, 22, 38),
+    (Alg::Enc, 23, 38),
+    (Alg::Enc, 24, 38),
+    (Alg::Enc, 252, 38),
+    (Alg::Enc, 253, 38),
+    (Alg::Enc, 254, 22),
+    (Alg::Calg, 1, 38),
+    (Alg::Calg, 2, 0),
+    (Alg::Calg, 3, 38),
+    (Alg::Calg, 4, 38),
+    (Alg::Calg, 5, 22),
+];
+
+/// `pfkey_msg2xfrm_state()`'s algorithm checks for one id: the range check
+/// (`EINVAL`), then the table lookup (`ENOSYS` unless found, available and
+/// PF_KEY-capable).
+fn pfkey_alg_errno(profile: &KernelProfile, alg: Alg, id: u8) -> i32 {
+    let (max, found) = match alg {
+        Alg::Auth => (SADB_AALG_MAX, xfrm_aalg_get_byid(profile, id)),
+        Alg::Enc => (SADB_EALG_MAX, xfrm_ealg_get_byid(profile, id)),
+        Alg::Calg => (SADB_X_CALG_MAX, xfrm_calg_get_byid(profile, id)),
+    };
+    if id > max {
+        Errno::EINVAL.raw()
+    } else if found.is_some_and(|d| d.pfkey_supported) {
+        0
+    } else {
+        Errno::ENOSYS.raw()
+    }
+}
+
+#[test]
+fn debian_profile_algorithms_match_the_6_1_guest() {
+    for &(alg, id, errno) in ADD_ALGS {
+        assert_eq!(pfkey_alg_errno(&KernelProfile::DEBIAN_6_1, alg, id), errno, "{alg:?} {id}");
     }
 }
