@@ -38,7 +38,9 @@ pub use repr::{SadbExtRepr, SadbMessageRepr};
 pub use sec_ctx::{SadbXSecCtx, SadbXSecCtxRepr};
 pub use sens::{SadbSens, SadbSensRepr};
 pub use sockaddr::{SockAddr, SockAddrIn, SockAddrIn6, parse_sockaddr_pair, pfkey_align8};
-pub use supported::{SadbAlg, SadbAlgRepr, SadbSupported, SadbSupportedRepr};
+pub use supported::{
+    SadbAlg, SadbAlgRepr, SadbSupported, SadbSupportedRepr, compose_sadb_supported,
+};
 
 /// Size of `struct sadb_msg`.
 pub const SADB_MSG_LEN: usize = 16;

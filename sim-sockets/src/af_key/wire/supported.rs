@@ -2,8 +2,9 @@
 //! (SUPPORTED_AUTH, SUPPORTED_ENCRYPT, in REGISTER replies).
 
 use sim_core::KResult;
-use sim_core::xfrm_algo::SadbAlgDesc;
+use sim_core::xfrm_algo::{AALG_LIST, EALG_LIST, KernelProfile, SadbAlgDesc, pfkey_supported_algs};
 
+use super::consts::{SADB_EXT_SUPPORTED_AUTH, SADB_EXT_SUPPORTED_ENCRYPT};
 use super::field;
 
 sadb_view! {
@@ -85,6 +86,22 @@ impl SadbSupportedRepr {
             a.emit(&mut SadbAlg::new_unchecked(chunk));
         }
     }
+}
+
+/// The extensions of a REGISTER reply as `compose_sadb_supported()`
+/// builds them: SUPPORTED_AUTH then SUPPORTED_ENCRYPT, each listing the
+/// available PF_KEY-capable algorithms in table order, each left out when
+/// its list is empty.
+pub fn compose_sadb_supported(profile: &KernelProfile) -> Vec<SadbSupportedRepr> {
+    [(SADB_EXT_SUPPORTED_AUTH, &AALG_LIST[..]), (SADB_EXT_SUPPORTED_ENCRYPT, &EALG_LIST[..])]
+        .into_iter()
+        .map(|(exttype, list)| SadbSupportedRepr {
+            exttype,
+            reserved: 0,
+            algs: pfkey_supported_algs(profile, list).map(|d| d.desc.into()).collect(),
+        })
+        .filter(|s| !s.algs.is_empty())
+        .collect()
 }
 
 #[cfg(test)]
@@ -193,5 +210,23 @@ mod tests {
         let calg: Vec<u8> = CALG_LIST.iter().map(|d| d.desc.sadb_alg_id).collect();
         assert_eq!(calg, [SADB_X_CALG_DEFLATE, SADB_X_CALG_LZS, SADB_X_CALG_LZJH]);
         assert!(calg.iter().all(|&id| id <= SADB_X_CALG_MAX));
+    }
+
+    #[test]
+    fn register_reply_sizes_per_profile() {
+        use crate::af_key::wire::{SadbExtRepr, SadbMessageRepr, SadbMsgRepr};
+        let reply = |p| {
+            let exts = compose_sadb_supported(p).into_iter().map(SadbExtRepr::Supported).collect();
+            let header =
+                SadbMsgRepr { version: PF_KEY_V2, msg_type: SADB_REGISTER, ..Default::default() };
+            SadbMessageRepr { header, exts }.to_bytes()
+        };
+        // the guest's REGISTER reply is always 80 bytes
+        let deb = reply(&KernelProfile::DEBIAN_6_1);
+        assert_eq!(deb.len(), 80);
+        assert_eq!(deb[4..6], [10, 0]);
+        assert_eq!(reply(&KernelProfile::FULL).len(), 16 + 8 + 8 * 8 + 8 + 11 * 8);
+        // host: null, md5, sha1, sha256, sha384, sha512; null, aes-cbc, aes-ctr
+        assert_eq!(reply(&KernelProfile::HOST).len(), 16 + 8 + 6 * 8 + 8 + 3 * 8);
     }
 }
