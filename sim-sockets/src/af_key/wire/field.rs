@@ -1,5 +1,5 @@
 //! Field access on validated buffers. The views check their length once in
-//! `new_checked`; these helpers still never index, so a view built with
+//! `new_checked`; these functions still never index, so a view built with
 //! `new_unchecked` over a short buffer reads zeros instead of panicking.
 
 pub(crate) fn get_u8(b: &[u8], off: usize) -> u8 {
