@@ -159,7 +159,8 @@ fn migrate_kmaddress_mapping_layouts() {
 
 #[test]
 fn encap_offload_type_stats_layouts() {
-    let e = XfrmEncapTmpl { encap_type: 2, encap_sport: 4500, encap_dport: 4500, encap_oa: addr(1) };
+    let e =
+        XfrmEncapTmpl { encap_type: 2, encap_sport: 4500, encap_dport: 4500, encap_oa: addr(1) };
     let b = e.to_bytes();
     assert_eq!(&b[..8], &[2, 0, 0x11, 0x94, 0x11, 0x94, 0, 0]);
     assert_eq!(&b[8..], &addr(1));
