@@ -9,3 +9,5 @@ pub mod wire;
 
 #[cfg(test)]
 mod oracle_tests;
+#[cfg(test)]
+mod verify_tests;

@@ -224,6 +224,11 @@ fn roundtrip_message(msg: &[u8], seen: &mut Seen) {
                 rt_fixed::<XfrmReplayState>(a);
                 seen.hit("xfrm_replay_state");
             }
+            XFRMA_SRCADDR | XFRMA_COADDR => {
+                rt_fixed::<XfrmAddress>(a);
+                assert_eq!(XfrmAddressPacket::new_checked(a).unwrap().in6(), a[..16]);
+                seen.hit("xfrm_address_t");
+            }
             XFRMA_ADDRESS_FILTER => {
                 rt_fixed::<XfrmAddressFilter>(a);
                 seen.hit("xfrm_address_filter");
@@ -293,6 +298,7 @@ fn kernel_bytes_round_trip() {
         "xfrm_userpolicy_type",
         "xfrm_replay_state",
         "xfrm_address_filter",
+        "xfrm_address_t",
         "xfrm_algo",
         "xfrm_algo_aead",
         "xfrm_replay_state_esn",

@@ -605,3 +605,47 @@ pub static XFRMA_SPD_NLA_POLICY: NlaPolicyTable =
 pub fn xfrm_nla_policy(nlmsg_type: u16) -> &'static NlaPolicyTable {
     if nlmsg_type == XFRM_MSG_NEWSPDINFO { &XFRMA_SPD_NLA_POLICY } else { &XFRMA_NLA_POLICY }
 }
+
+/// The name of an XFRM message type (`"NEWSA"`), for logs and decoders.
+pub fn xfrm_msg_name(nlmsg_type: u16) -> Option<&'static str> {
+    const NAMES: [&str; XFRM_NR_MSGTYPES] = [
+        "NEWSA",
+        "DELSA",
+        "GETSA",
+        "NEWPOLICY",
+        "DELPOLICY",
+        "GETPOLICY",
+        "ALLOCSPI",
+        "ACQUIRE",
+        "EXPIRE",
+        "UPDPOLICY",
+        "UPDSA",
+        "POLEXPIRE",
+        "FLUSHSA",
+        "FLUSHPOLICY",
+        "NEWAE",
+        "GETAE",
+        "REPORT",
+        "MIGRATE",
+        "NEWSADINFO",
+        "GETSADINFO",
+        "NEWSPDINFO",
+        "GETSPDINFO",
+        "MAPPING",
+        "SETDEFAULT",
+        "GETDEFAULT",
+    ];
+    NAMES.get(nlmsg_type.checked_sub(XFRM_MSG_BASE)? as usize).copied()
+}
+
+/// `xfrm_dispatch[type].doit != NULL`: REPORT, NEWSADINFO and MAPPING are
+/// kernel-to-user only and have no handler.
+pub fn xfrm_msg_has_doit(nlmsg_type: u16) -> bool {
+    xfrm_msg_min(nlmsg_type).is_some()
+        && !matches!(nlmsg_type, XFRM_MSG_REPORT | XFRM_MSG_NEWSADINFO | XFRM_MSG_MAPPING)
+}
+
+/// `xfrm_dispatch[type].dump != NULL`: GETSA and GETPOLICY.
+pub fn xfrm_msg_has_dump(nlmsg_type: u16) -> bool {
+    matches!(nlmsg_type, XFRM_MSG_GETSA | XFRM_MSG_GETPOLICY)
+}

@@ -1,7 +1,7 @@
 //! `xfrm_address_t`, `xfrm_selector`, `xfrm_id`, lifetimes, statistics,
 //! the legacy replay state and `xfrm_mark`.
 
-use super::{Addr, Be16, Be32, I32, U8, U16, U32, U64};
+use super::{Addr, Be16, Be32, FixedRepr, I32, U8, U16, U32, U64, WireError, WireResult};
 
 /// `xfrm_address_t`: 16 bytes, IPv4 addresses in the first four (network
 /// order), the rest zero.
@@ -15,6 +15,64 @@ pub const fn xfrm_address_v4(octets: [u8; 4]) -> XfrmAddress {
     a[2] = octets[2];
     a[3] = octets[3];
     a
+}
+
+/// An `xfrm_address_t` holding an IPv6 address.
+pub const fn xfrm_address_v6(octets: [u8; 16]) -> XfrmAddress {
+    octets
+}
+
+impl FixedRepr for XfrmAddress {
+    const SIZE: usize = 16;
+    fn read_at(buf: &[u8], off: usize) -> Self {
+        super::read_array::<16>(buf, off)
+    }
+    fn write_at(&self, buf: &mut [u8], off: usize) {
+        super::write_bytes(buf, off, self);
+    }
+}
+
+/// Checked view of an `xfrm_address_t` (`XFRMA_SRCADDR`, `XFRMA_COADDR`).
+#[derive(Debug, Clone)]
+pub struct XfrmAddressPacket<T: AsRef<[u8]>> {
+    buffer: T,
+}
+
+impl<T: AsRef<[u8]>> XfrmAddressPacket<T> {
+    /// Wraps a buffer without checking its length.
+    pub const fn new_unchecked(buffer: T) -> Self {
+        Self { buffer }
+    }
+
+    /// Wraps a buffer holding at least 16 bytes.
+    pub fn new_checked(buffer: T) -> WireResult<Self> {
+        if buffer.as_ref().len() < 16 {
+            return Err(WireError::Truncated);
+        }
+        Ok(Self { buffer })
+    }
+
+    /// The wrapped buffer.
+    pub fn into_inner(self) -> T {
+        self.buffer
+    }
+
+    /// `a4`: the IPv4 address (first four bytes, network order).
+    pub fn a4(&self) -> [u8; 4] {
+        super::read_array::<4>(self.buffer.as_ref(), 0)
+    }
+
+    /// `in6`: all 16 bytes.
+    pub fn in6(&self) -> XfrmAddress {
+        super::read_array::<16>(self.buffer.as_ref(), 0)
+    }
+}
+
+impl<T: AsRef<[u8]> + AsMut<[u8]>> XfrmAddressPacket<T> {
+    /// Stores all 16 bytes.
+    pub fn set_in6(&mut self, a: XfrmAddress) {
+        super::write_bytes(self.buffer.as_mut(), 0, &a);
+    }
 }
 
 wire_struct! {
