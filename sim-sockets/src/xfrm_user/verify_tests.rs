@@ -326,3 +326,20 @@ fn random_and_mutated_requests_never_panic() {
     }
     assert!(outcomes.iter().all(|&n| n > 100), "{outcomes:?}");
 }
+
+#[test]
+fn tmpl_count_is_nla_len_div_64() {
+    let mut t = XfrmUserTmpl { family: AF_INET, mode: XFRM_MODE_TUNNEL, ..Default::default() };
+    t.id.proto = IPPROTO_ESP;
+    // 72 bytes: one template and 8 ignored bytes, as the 6.18 host accepts.
+    let mut payload = t.to_bytes();
+    payload.extend_from_slice(&[0xff; 8]);
+    let s = nla(XFRMA_TMPL, &payload);
+    assert_eq!(xfrm_user_tmpls(&attrs(&s), AF_INET, XFRM_POLICY_OUT).map(|v| v.len()), Ok(1));
+    // Seven templates exceed XFRM_MAX_DEPTH before any template is looked at.
+    let s = nla(XFRMA_TMPL, &vec![0u8; 7 * 64]);
+    assert_eq!(
+        xfrm_user_tmpls(&attrs(&s), AF_INET, XFRM_POLICY_OUT),
+        Err((Errno::EINVAL, Some("Template count must be <= XFRM_MAX_DEPTH (6)")))
+    );
+}
