@@ -517,9 +517,10 @@ impl fmt::Debug for XfrmTypeSet {
     }
 }
 
-/// Which entries of the algorithm tables the crypto API can instantiate.
+/// Which entries of the algorithm tables the crypto API can instantiate
+/// (what `crypto_has_ahash`/`skcipher`/`aead`/`acomp` answer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum CryptoAlgs {
+pub enum CryptoAlgs {
     /// Every table entry.
     All,
     /// Only these canonical names.
@@ -535,7 +536,8 @@ pub struct KernelProfile {
     pub name: &'static str,
     /// Registered transform types (ESP/AH/IPComp/tunnel/MIPv6 modules).
     pub xfrm_types: XfrmTypeSet,
-    crypto: CryptoAlgs,
+    /// The crypto algorithms present (the entries' `available` bits).
+    pub crypto: CryptoAlgs,
     /// `net.core.rmem_default`: a new socket's `sk_rcvbuf`.
     pub rmem_default: u32,
     /// `net.core.rmem_max`: the `SO_RCVBUF` cap.
