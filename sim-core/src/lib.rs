@@ -10,3 +10,4 @@ pub mod sync;
 pub use errno::{Errno, KResult};
 pub use rng::KernelRng;
 pub mod lockdep;
+pub mod xfrm;
