@@ -3,17 +3,14 @@
 //! net/xfrm/xfrm_policy.c, `xfrm_sysctl_init`/`fini` of xfrm_sysctl.c).
 
 use sim_core::KResult;
-use sim_core::lockdep::{LockClassKey, LockKind, Mutex};
+use sim_core::lockdep::Mutex;
 use sim_core::sync::Arc;
 use sim_core::sync::atomic::{AtomicI32, AtomicU8, AtomicU64, Ordering};
+pub use sim_core::xfrm::locks::XFRM_CFG_MUTEX;
 
 use crate::net::Net;
 use crate::pernet::PernetOperations;
 use crate::sysctl::{CtlTable, SysctlHeader};
-
-/// `net->xfrm.xfrm_cfg_mutex`: serialises configuration requests (one
-/// NETLINK_XFRM datagram, one PF_KEY `sendmsg`) in a namespace.
-pub static XFRM_CFG_MUTEX: LockClassKey = LockClassKey::new("xfrm_cfg_mutex", LockKind::Mutex);
 
 /// `XFRM_AE_ETIME`: default `xfrm_aevent_etime` (units of 100 ms).
 pub const XFRM_AE_ETIME: i32 = 10;
