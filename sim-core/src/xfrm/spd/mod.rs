@@ -12,6 +12,8 @@ mod policy;
 mod tables;
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests;
 
 pub use policy::XfrmPolicy;
@@ -315,7 +317,10 @@ impl PolicyTable {
     /// replaced and its index inherited. A new policy gets the index it asks
     /// for if free, else a generated one. `now` is `add_time`. A table that
     /// outgrew its buckets is resized before returning (the kernel schedules
-    /// that work). `EINVAL` for a direction ≥ 3.
+    /// that work). `EINVAL` for a direction ≥ 3, or for an index asked for
+    /// whose direction bits are not `dir` (`verify_newpolicy_info` refuses
+    /// it in Linux; the table refuses it too, since everything else derives
+    /// a policy's direction from its index).
     pub fn xfrm_policy_insert(
         &self,
         dir: u8,
@@ -323,7 +328,7 @@ impl PolicyTable {
         excl: bool,
         now: u64,
     ) -> KResult<PolicyInsert> {
-        if dir >= XFRM_POLICY_MAX {
+        if dir >= XFRM_POLICY_MAX || (info.index != 0 && xfrm_policy_id2dir(info.index) != dir) {
             return Err(Errno::EINVAL);
         }
         let new = Arc::new(XfrmPolicy::new(info));

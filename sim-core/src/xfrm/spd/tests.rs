@@ -338,6 +338,8 @@ fn insert_and_sk_link_reject_bad_direction_and_sub_socket_policy() {
     let t = PolicyTable::new();
     let i = info(host("10.0.0.1", "10.0.0.2"), 0);
     assert_eq!(t.xfrm_policy_insert(3, i.clone(), true, 0).err(), Some(Errno::EINVAL));
+    let wrong_dir = XfrmPolicyInfo { index: 8 | u32::from(OUT), ..i.clone() };
+    assert_eq!(t.xfrm_policy_insert(IN, wrong_dir, true, 0).err(), Some(Errno::EINVAL));
     assert_eq!(t.xfrm_sk_policy_link(3, i.clone(), 0).err(), Some(Errno::EINVAL));
     let sub = XfrmPolicyInfo { ptype: SUB, ..i };
     assert_eq!(t.xfrm_sk_policy_link(OUT, sub, 0).err(), Some(Errno::EINVAL));
