@@ -229,7 +229,8 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 );
                 prop_assert_eq!(r.map(|x| x.index()).ok(), Some(p.index));
                 m.pols.remove(i);
-                let again = t.xfrm_policy_bysel_ctx(p.mark, p.if_id, p.ptype, dir, &p.sel, None, true);
+                let again =
+                    t.xfrm_policy_bysel_ctx(p.mark, p.if_id, p.ptype, dir, &p.sel, None, true);
                 prop_assert_eq!(again.err(), Some(Errno::ENOENT));
             }
             Op::DelById { pick } => {
