@@ -1129,6 +1129,20 @@ impl StateTable {
         now: u64,
         hook: &H,
     ) -> Option<u64> {
+        // hrtimers in soft mode run in softirq; nesting is harmless when the
+        // timer code has already entered it.
+        crate::lockdep::softirq_enter();
+        let r = self.timer_handler_softirq(x, now, hook);
+        crate::lockdep::softirq_exit();
+        r
+    }
+
+    fn timer_handler_softirq<H: XfrmExpiryHook + ?Sized>(
+        &self,
+        x: &Arc<XfrmState>,
+        now: u64,
+        hook: &H,
+    ) -> Option<u64> {
         let mut g = x.lock.lock();
         let st = x.km_state();
         if st == XfrmKmState::Dead {
@@ -1201,10 +1215,8 @@ impl StateTable {
             v
         };
         if verdict == UseCheck::Hard {
-            // hrtimer_start(&x->mtimer, 0): the timer runs in softirq.
-            crate::lockdep::softirq_enter();
+            // hrtimer_start(&x->mtimer, 0): the timer runs at once.
             self.xfrm_timer_handler(x, now, hook);
-            crate::lockdep::softirq_exit();
             return Err(Errno::EINVAL);
         }
         Ok(())
@@ -1240,3 +1252,7 @@ fn state_filter_match(x: &XfrmState, filter: Option<&XfrmAddressFilter>) -> bool
         }
     }
 }
+
+#[cfg(all(test, not(xfrmsim_loom)))]
+#[path = "state_table_tests.rs"]
+mod tests;
