@@ -7,6 +7,9 @@ use sim_core::lockdep::Mutex;
 use sim_core::sync::Arc;
 use sim_core::sync::atomic::{AtomicI32, AtomicU8, AtomicU64, Ordering};
 pub use sim_core::xfrm::locks::XFRM_CFG_MUTEX;
+use sim_core::xfrm::policy::{XFRM_POLICY_TYPE_MAIN, XFRM_POLICY_TYPE_SUB};
+use sim_core::xfrm::spd::PolicyTable;
+use sim_core::xfrm::state_table::StateTable;
 
 use crate::net::Net;
 use crate::pernet::PernetOperations;
@@ -48,6 +51,10 @@ impl KmWaitqPlaceholder {
 
 /// `struct netns_xfrm`.
 pub struct NetnsXfrm {
+    /// The SAD (`state_all`, `state_bydst`… and `xfrm_state_lock`).
+    pub state: StateTable,
+    /// The SPD (`policy_all`, `policy_bydst`… and `xfrm_policy_lock`).
+    pub policy: PolicyTable,
     /// `sysctl_aevent_etime` (`net.core.xfrm_aevent_etime`).
     pub sysctl_aevent_etime: Arc<AtomicI32>,
     /// `sysctl_aevent_rseqth` (`net.core.xfrm_aevent_rseqth`).
@@ -77,6 +84,8 @@ impl NetnsXfrm {
     /// gives it its defaults.
     pub fn new() -> Self {
         NetnsXfrm {
+            state: StateTable::new(),
+            policy: PolicyTable::new(),
             sysctl_aevent_etime: Arc::new(AtomicI32::new(0)),
             sysctl_aevent_rseqth: Arc::new(AtomicI32::new(0)),
             sysctl_larval_drop: Arc::new(AtomicI32::new(0)),
@@ -135,18 +144,25 @@ impl NetnsXfrm {
 fn xfrm_sysctl_init(net: &Net) {
     let x = &net.xfrm;
     x.sysctl_defaults();
+    // The SAD keeps its own copy of xfrm_acq_expires for larval states.
+    x.state.set_acq_expires(x.acq_expires());
     let entry = |procname, data: &Arc<AtomicI32>| CtlTable {
         path: "net/core",
         procname,
         mode: 0o644,
         data: data.clone(),
+        post_write: None,
+    };
+    let acq = CtlTable {
+        post_write: Some(Arc::new(|net: &Net, v: i32| net.xfrm.state.set_acq_expires(v as u32))),
+        ..entry("xfrm_acq_expires", &x.sysctl_acq_expires)
     };
     let table = if net.user_ns().is_init() {
         vec![
             entry("xfrm_aevent_etime", &x.sysctl_aevent_etime),
             entry("xfrm_aevent_rseqth", &x.sysctl_aevent_rseqth),
             entry("xfrm_larval_drop", &x.sysctl_larval_drop),
-            entry("xfrm_acq_expires", &x.sysctl_acq_expires),
+            acq,
         ]
     } else {
         Vec::new()
@@ -182,9 +198,14 @@ impl PernetOperations for XfrmNetOps {
         Ok(())
     }
 
-    /// `xfrm_net_exit`: sysctls, then the SPD and the SAD are flushed (no
-    /// key-manager notifications).
+    /// `xfrm_net_exit`: sysctls, then `xfrm_policy_fini` (flush SUB, then
+    /// MAIN policies) and `xfrm_state_fini` (flush every state). No
+    /// key-manager notifications: flushes never send any.
     fn exit(&self, net: &Net) {
         xfrm_sysctl_fini(net);
+        // ESRCH only says there was nothing to flush.
+        let _ = net.xfrm.policy.xfrm_policy_flush(XFRM_POLICY_TYPE_SUB);
+        let _ = net.xfrm.policy.xfrm_policy_flush(XFRM_POLICY_TYPE_MAIN);
+        let _ = net.xfrm.state.xfrm_state_flush(0);
     }
 }
