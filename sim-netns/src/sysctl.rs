@@ -95,6 +95,7 @@ fn parse_int(text: &str) -> KResult<i32> {
 }
 
 impl SysctlTable {
+    /// A namespace's empty set of tables.
     pub fn new() -> Self {
         SysctlTable { inner: SpinLock::new(&SYSCTL_LOCK, Tables { next: 1, tables: Vec::new() }) }
     }

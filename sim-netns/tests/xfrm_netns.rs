@@ -143,3 +143,30 @@ fn lockdep_reports_nothing_across_namespace_lifecycles() -> KResult<()> {
     lockdep::assert_no_reports();
     Ok(())
 }
+
+#[test]
+fn concurrent_namespaces_stay_separate() {
+    let reg = Arc::new(NetRegistry::new());
+    let workers: Vec<_> = (0..4u8)
+        .map(|t| {
+            let reg = reg.clone();
+            sim_core::sync::thread::spawn(move || -> KResult<usize> {
+                let n = reg.create(&format!("t{t}"), reg.init_user_ns().clone())?;
+                for i in 0..50u8 {
+                    add_policy(&n, policy([10, t, 0, i], [10, 9, 9, 9], XFRM_POLICY_TYPE_MAIN))?;
+                }
+                let fl = XfrmFlow::ports(a([10, t, 0, 7]), a([10, 9, 9, 9]), 6, 1, 2);
+                let found = n.xfrm.policy.xfrm_policy_lookup(&fl, AF_INET, XFRM_POLICY_OUT, 0);
+                assert!(found.is_some());
+                let len = n.xfrm.policy.len();
+                reg.destroy(&n)?;
+                Ok(len)
+            })
+        })
+        .collect();
+    for w in workers {
+        assert_eq!(w.join().ok().and_then(|r| r.ok()), Some(50));
+    }
+    assert_eq!(reg.nets().len(), 1);
+    lockdep::assert_no_reports();
+}

@@ -710,6 +710,7 @@ impl PolicyTable {
         self.lock().all.len()
     }
 
+    /// Whether no policy is linked (`list_empty(&net->xfrm.policy_all)`).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -26,6 +26,7 @@ pub(super) struct BinKey {
 }
 
 impl BinKey {
+    /// The bin a policy of direction `dir` belongs to.
     pub fn of(p: &XfrmPolicy, dir: u8) -> BinKey {
         BinKey { dir, ptype: p.ptype(), family: p.family(), if_id: p.if_id() }
     }
@@ -42,6 +43,7 @@ pub(super) struct DirHash {
 }
 
 impl DirHash {
+    /// Empty buckets `0..=hmask` with the thresholds of `dir`.
     pub fn new(hmask: u32, dir: u8, th: XfrmPolicyHthresh) -> Self {
         let mut d = DirHash {
             table: (0..=hmask).map(|_| Vec::new()).collect(),
@@ -219,10 +221,12 @@ impl InexactBin {
         self.by_dst.retain(|_, c| !c.is_empty());
     }
 
+    /// Whether the bin holds no policy (it can then be freed).
     pub fn is_empty(&self) -> bool {
         self.any.is_empty() && self.by_dst.values().all(|c| c.is_empty())
     }
 
+    /// The prefix-0 list, then every keyed list.
     pub fn chains(&self) -> impl Iterator<Item = &Chain> {
         core::iter::once(&self.any).chain(self.by_dst.values())
     }
