@@ -6,6 +6,7 @@ use sim_core::KResult;
 use sim_core::lockdep::Mutex;
 use sim_core::sync::Arc;
 use sim_core::sync::atomic::{AtomicI32, AtomicU8, AtomicU64, Ordering};
+use sim_core::wait::WaitQueue;
 pub use sim_core::xfrm::locks::XFRM_CFG_MUTEX;
 use sim_core::xfrm::policy::{XFRM_POLICY_TYPE_MAIN, XFRM_POLICY_TYPE_SUB};
 use sim_core::xfrm::spd::PolicyTable;
@@ -29,26 +30,6 @@ pub const XFRM_USERPOLICY_BLOCK: u8 = 1;
 /// `XFRM_USERPOLICY_ACCEPT` (`policy_default` value, the initial one).
 pub const XFRM_USERPOLICY_ACCEPT: u8 = 2;
 
-/// PLACEHOLDER for `net->xfrm.km_waitq` until `sim_core::wait::WaitQueue`
-/// is available: swap this field type for the real wait queue. It only
-/// counts `wake_up` calls; nothing can sleep on it.
-#[derive(Debug, Default)]
-pub struct KmWaitqPlaceholder {
-    wakeups: AtomicU64,
-}
-
-impl KmWaitqPlaceholder {
-    /// `wake_up(&net->xfrm.km_waitq)` (recorded only).
-    pub fn wake_up(&self) {
-        self.wakeups.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// How many times `wake_up` was called.
-    pub fn wakeups(&self) -> u64 {
-        self.wakeups.load(Ordering::Relaxed)
-    }
-}
-
 /// `struct netns_xfrm`.
 pub struct NetnsXfrm {
     /// The SAD (`state_all`, `state_bydst`… and `xfrm_state_lock`).
@@ -67,8 +48,9 @@ pub struct NetnsXfrm {
     sysctl_hdr: AtomicU64,
     /// `xfrm_cfg_mutex`.
     pub xfrm_cfg_mutex: Mutex<()>,
-    /// `km_waitq` (see [`KmWaitqPlaceholder`]).
-    pub km_waitq: KmWaitqPlaceholder,
+    /// `km_waitq`: where the blocking acquire path of older kernels sleeps
+    /// until a key manager answers.
+    pub km_waitq: WaitQueue,
     /// `policy_default[XFRM_POLICY_MAX]` (in, out, fwd).
     policy_default: [AtomicU8; 3],
 }
@@ -92,7 +74,7 @@ impl NetnsXfrm {
             sysctl_acq_expires: Arc::new(AtomicI32::new(0)),
             sysctl_hdr: AtomicU64::new(0),
             xfrm_cfg_mutex: Mutex::new(&XFRM_CFG_MUTEX, ()),
-            km_waitq: KmWaitqPlaceholder::default(),
+            km_waitq: WaitQueue::new(),
             policy_default: [AtomicU8::new(0), AtomicU8::new(0), AtomicU8::new(0)],
         }
     }

@@ -170,3 +170,23 @@ fn concurrent_namespaces_stay_separate() {
     assert_eq!(reg.nets().len(), 1);
     lockdep::assert_no_reports();
 }
+
+#[test]
+fn km_waitq_wakes_a_sleeper_when_a_state_arrives() -> KResult<()> {
+    let reg = NetRegistry::new();
+    let n = reg.create("w", reg.init_user_ns().clone())?;
+    let sleeper = {
+        let n = n.clone();
+        sim_core::sync::thread::spawn(move || {
+            let d = a([10, 0, 0, 1]);
+            n.xfrm.km_waitq.wait_event(|| {
+                n.xfrm.state.xfrm_state_lookup(0, &d, 0x77, IPPROTO_ESP, AF_INET).is_some()
+            });
+            true
+        })
+    };
+    add_state(&n.xfrm.state, 0x77)?;
+    n.xfrm.km_waitq.wake_up();
+    assert_eq!(sleeper.join().ok(), Some(true));
+    Ok(())
+}
