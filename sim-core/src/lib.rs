@@ -10,4 +10,8 @@ pub mod sync;
 pub use errno::{Errno, KResult};
 pub use rng::KernelRng;
 pub mod lockdep;
+pub mod rcu;
+pub mod task;
+pub mod time;
+pub mod wait;
 pub mod xfrm;

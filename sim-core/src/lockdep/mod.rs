@@ -208,7 +208,7 @@ pub fn rcu_read_exit() {
 /// `might_sleep()`: reports "sleeping function called from invalid context"
 /// if this thread holds a spinlock, is in softirq or inside an RCU read
 /// section. `what` names the sleeping call.
-pub fn might_sleep(what: &str) {
+pub fn might_sleep(what: &'static str) {
     if !enabled() {
         return;
     }
@@ -245,42 +245,71 @@ fn acquire(class: &'static LockClassKey, mode: AcquireMode, bh_safe: bool) -> bo
     true
 }
 
-#[cold]
-#[inline(never)]
 fn acquire_slow(class: &'static LockClassKey, mode: AcquireMode, bh_safe: bool) {
     let id = class.id();
     if class.kind == LockKind::Mutex {
         might_sleep(class.name);
     }
-    let (new_edges, recursive, softirq, bh_on) = with_task(|t| {
+    // Fast path: nothing held, so no edge and no recursion to check; only
+    // the usage state, which is usually recorded already.
+    let fast = with_task(|t| {
+        if !t.held.is_empty() {
+            return false;
+        }
+        let softirq = t.softirq > 0;
+        let bh_on = !softirq && t.bh_disabled == 0 && !bh_safe;
+        if usage_known(class, softirq, bh_on) {
+            t.held.push(HeldLock { class, id, mode });
+            return true;
+        }
+        false
+    });
+    if !fast {
+        acquire_checked(class, id, mode, bh_safe);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn acquire_checked(class: &'static LockClassKey, id: u32, mode: AcquireMode, bh_safe: bool) {
+    let (new_edges, recursive, softirq, bh_on, held) = with_task(|t| {
         let recursive = t
             .held
             .iter()
             .find(|h| h.id == id && !(h.mode == AcquireMode::Shared && mode == AcquireMode::Shared))
             .map(|h| h.class);
-        let mut new_edges = Vec::new();
-        for h in &t.held {
-            if h.id != id && !t.known_edges.contains(&(h.id, id)) {
-                new_edges.push(*h);
-            }
-        }
+        let new_edges: Vec<HeldLock> =
+            t.held.iter().filter(|h| h.id != id && !t.known_edges.contains(&(h.id, id))).copied().collect();
         let softirq = t.softirq > 0;
         let bh_on = !softirq && t.bh_disabled == 0 && !bh_safe;
-        (new_edges, recursive, softirq, bh_on)
+        (new_edges, recursive, softirq, bh_on, held_names(t))
     });
     if let Some(prev) = recursive {
-        let held = with_task(|t| held_names(t));
         report::recursive_locking(class, prev, &held);
     }
     check_usage(class, softirq, bh_on);
-    if !new_edges.is_empty() {
-        let held = with_task(|t| held_names(t));
-        for prev in new_edges {
-            graph::add_edge(prev.class, prev.id, class, id, &held);
-            with_task(|t| t.known_edges.insert((prev.id, id)));
-        }
+    for prev in new_edges {
+        graph::add_edge(prev.class, prev.id, class, id, &held);
+        with_task(|t| t.known_edges.insert((prev.id, id)));
     }
     with_task(|t| t.held.push(HeldLock { class, id, mode }));
+}
+
+/// Whether this acquisition's usage bit is already recorded (a plain load,
+/// so the common case does no atomic read-modify-write).
+#[inline]
+fn usage_known(class: &LockClassKey, softirq: bool, bh_on: bool) -> bool {
+    if !class.kind.is_atomic() {
+        return true;
+    }
+    let bit = if softirq {
+        USED_IN_SOFTIRQ
+    } else if bh_on {
+        ENABLED_SOFTIRQ
+    } else {
+        return true;
+    };
+    class.usage.load(Ordering::Relaxed) & bit != 0
 }
 
 /// Softirq usage state: a class used in softirq and also taken with
@@ -352,3 +381,6 @@ pub fn dependency_graph() -> graph::Graph {
 }
 
 pub use graph::Graph;
+
+#[cfg(all(test, not(xfrmsim_loom)))]
+mod tests;

@@ -80,11 +80,10 @@ pub(super) fn circular(
     let _ = writeln!(s, "but task is already holding lock:\n ({})\n", prev.name);
     s.push_str("which lock already depends on the new lock.\n\n");
     s.push_str("the existing dependency chain (in reverse order) is:\n");
-    // `chain` runs next →* prev; the kernel prints it newest first.
-    let n = chain.len();
-    let _ = writeln!(s, "\n-> #{n} ({}):", prev.name);
-    for (i, c) in chain.iter().rev().skip(1).enumerate() {
-        let _ = writeln!(s, "\n-> #{} ({c}):", n - 1 - i);
+    // `chain` runs next →* prev; like the kernel, number it so that #0 is
+    // the lock being acquired and the highest number the held one.
+    for (i, c) in chain.iter().enumerate().rev() {
+        let _ = writeln!(s, "\n-> #{i} ({c}):");
     }
     let _ = writeln!(s, "\nother info that might help us debug this:\n");
     s.push_str(" Possible unsafe locking scenario:\n\n");
@@ -121,7 +120,7 @@ pub(super) fn recursive_locking(
 }
 
 pub(super) fn sleeping_while_atomic(
-    what: &str,
+    what: &'static str,
     in_softirq: bool,
     rcu_depth: u32,
     lock: Option<&'static str>,
@@ -143,7 +142,8 @@ pub(super) fn sleeping_while_atomic(
     );
     let _ = writeln!(s, "RCU nest depth: {rcu_depth}, expected: 0");
     held_list(&mut s, held);
-    let mut classes: Vec<&'static str> = held.to_vec();
+    let mut classes: Vec<&'static str> = vec![what];
+    classes.extend(held.iter().copied().filter(|c| *c != what));
     if let Some(l) = lock.filter(|l| !classes.contains(l)) {
         classes.push(l);
     }

@@ -1,0 +1,513 @@
+//! Read-copy update: `rcu_read_lock`/`rcu_read_unlock`, `synchronize_rcu`,
+//! `call_rcu`, `rcu_barrier` (`kernel/rcu/`, `include/linux/rcupdate.h`),
+//! an RCU-protected list ([`RcuList`], `include/linux/rculist.h`) and an
+//! RCU-published pointer ([`RcuCell`], `rcu_assign_pointer` /
+//! `rcu_dereference`).
+//!
+//! # The grace-period algorithm
+//!
+//! A userspace RCU in the style of liburcu's, with a 64-bit grace-period
+//! counter so that one counter flip per grace period is enough (the counter
+//! never wraps):
+//!
+//! - A global counter `gp` starts at 1. Each thread that ever reads gets a
+//!   *reader slot* (an `AtomicU64`) registered in a global registry; the
+//!   thread-local handle removes it from the registry when the thread exits.
+//! - `rcu_read_lock()` at nesting depth 0 stores the current `gp` in the
+//!   thread's slot and then issues a SeqCst **fence** (loom models SeqCst
+//!   accesses as AcqRel, so the store-load ordering must come from the
+//!   fence). Nested locks only count. The outermost `rcu_read_unlock()`
+//!   stores 0 with Release.
+//! - `synchronize_rcu()` issues a SeqCst fence, increments `gp` to `target`,
+//!   issues another fence and then, for every registered slot, waits
+//!   (spinning, then yielding and sleeping; under loom `yield_now`) until the
+//!   slot reads 0 (no reader) or a value ≥ `target` (a reader that started
+//!   after the increment).
+//!
+//! Why it is enough: an updater unpublishes a node, fences, bumps `gp`,
+//! fences and reads the slots; a reader stores its slot, fences and reads
+//! the data. By the SeqCst fence order, either the reader's data read sees
+//! the removal, or the updater's slot read sees the reader's store. A
+//! reader whose slot holds a value ≥ `target` read the bumped counter, which
+//! the updater wrote after its fence, so (fence-to-fence synchronisation) it
+//! sees the removal too. Every other reader that may still see the node
+//! holds a value < `target` and is waited for; its Release store of 0 makes
+//! everything it read happen before the updater goes on to reclaim.
+//!
+//! # Callbacks
+//!
+//! `call_rcu` queues a callback. Queued callbacks run in batches: a batch is
+//! taken, a grace period is waited for, and the batch runs in simulated
+//! softirq context (as `rcu_do_batch` runs from `RCU_SOFTIRQ`), one batch at
+//! a time so callbacks run in queueing order. In normal builds a background
+//! reclaimer thread (the `rcu_gp` kthread's role) processes batches as they
+//! are queued; [`rcu_barrier`] processes pending batches itself when the
+//! reclaimer is not busy and returns once every callback queued before it
+//! has run. Under loom there is no reclaimer (a model thread must end):
+//! callbacks run only from `rcu_barrier`.
+//!
+//! Differences from Linux: `synchronize_rcu` called inside a read section
+//! is reported by lockdep and then does not wait for the caller's own
+//! section (the kernel would deadlock); [`RcuList`] is a published array
+//! replaced copy-on-write, not an hlist.
+
+use std::cell::Cell;
+use std::marker::PhantomData;
+
+use crate::lockdep;
+use crate::sync::atomic::{AtomicPtr, AtomicU64, Ordering, fence};
+use crate::sync::{Arc, Condvar, Mutex};
+
+/// One reader thread's slot: 0 outside a read section, else the grace-period
+/// counter read at its outermost `rcu_read_lock`.
+struct ReaderSlot {
+    ctr: AtomicU64,
+}
+
+/// The grace-period counter and the registered reader slots.
+struct Registry {
+    gp: AtomicU64,
+    slots: Mutex<Vec<Arc<ReaderSlot>>>,
+}
+
+type RcuCallback = Box<dyn FnOnce() + Send>;
+
+/// The callback queue (`struct rcu_segcblist`, much simplified).
+#[derive(Default)]
+struct CallbackQueue {
+    pending: Vec<RcuCallback>,
+    /// Callbacks ever queued.
+    queued: u64,
+    /// Callbacks that have run (batches complete in order).
+    done: u64,
+    /// A batch is waiting for its grace period or running.
+    processing: bool,
+    #[cfg(not(xfrmsim_loom))]
+    reclaimer_started: bool,
+}
+
+struct RcuState {
+    registry: Arc<Registry>,
+    callbacks: Mutex<CallbackQueue>,
+    callbacks_cond: Condvar,
+}
+
+crate::sim_lazy_static! {
+    static ref RCU: RcuState = RcuState {
+        registry: Arc::new(Registry { gp: AtomicU64::new(1), slots: Mutex::new(Vec::new()) }),
+        callbacks: Mutex::new(CallbackQueue::default()),
+        callbacks_cond: Condvar::new(),
+    };
+}
+
+/// A thread's handle on its slot. It keeps the registry alive by itself so
+/// that it can deregister at thread exit whatever the order of teardown.
+struct ReaderHandle {
+    registry: Arc<Registry>,
+    slot: Arc<ReaderSlot>,
+    nesting: Cell<u32>,
+}
+
+impl ReaderHandle {
+    fn register() -> ReaderHandle {
+        let registry = RCU.registry.clone();
+        let slot = Arc::new(ReaderSlot { ctr: AtomicU64::new(0) });
+        registry.slots.lock().push(slot.clone());
+        ReaderHandle { registry, slot, nesting: Cell::new(0) }
+    }
+}
+
+impl Drop for ReaderHandle {
+    fn drop(&mut self) {
+        // The thread exits: its slot is freed.
+        self.registry.slots.lock().retain(|s| !Arc::ptr_eq(s, &self.slot));
+    }
+}
+
+crate::sim_thread_local! {
+    static READER: ReaderHandle = ReaderHandle::register();
+}
+
+/// An RCU read-side critical section (`rcu_read_lock()` … `rcu_read_unlock()`
+/// by drop). Sections nest. The guard is `!Send`: a section belongs to the
+/// thread that opened it.
+pub struct RcuReadGuard {
+    _not_send: PhantomData<*const ()>,
+}
+
+/// `rcu_read_lock()`: opens a read-side section; it ends when the guard
+/// drops. Lock-free: a thread-local counter, at the outermost level a store
+/// and a fence.
+#[inline]
+pub fn rcu_read_lock() -> RcuReadGuard {
+    READER.with(|r| {
+        let n = r.nesting.get();
+        if n == 0 {
+            let gp = r.registry.gp.load(Ordering::Relaxed);
+            r.slot.ctr.store(gp, Ordering::Relaxed);
+            // Orders the slot store before every read of protected data.
+            fence(Ordering::SeqCst);
+        }
+        r.nesting.set(n + 1);
+    });
+    lockdep::rcu_read_enter();
+    RcuReadGuard { _not_send: PhantomData }
+}
+
+impl Drop for RcuReadGuard {
+    /// `rcu_read_unlock()`.
+    #[inline]
+    fn drop(&mut self) {
+        lockdep::rcu_read_exit();
+        // The handle is gone only during thread teardown, when its slot has
+        // already been deregistered.
+        let _ = READER.try_with(|r| {
+            let n = r.nesting.get().saturating_sub(1);
+            r.nesting.set(n);
+            if n == 0 {
+                // Everything read in the section happens before an updater
+                // that observes the 0.
+                r.slot.ctr.store(0, Ordering::Release);
+            }
+        });
+    }
+}
+
+/// `rcu_read_lock_held()`: whether this thread is inside a read section.
+pub fn rcu_read_lock_held() -> bool {
+    READER.try_with(|r| r.nesting.get() > 0).unwrap_or(false)
+}
+
+/// Backs off while waiting for a reader: spin, then yield, then sleep
+/// briefly. Under loom every round yields to the scheduler.
+fn wait_backoff(round: &mut u32) {
+    *round = round.saturating_add(1);
+    #[cfg(xfrmsim_loom)]
+    crate::sync::thread::yield_now();
+    #[cfg(not(xfrmsim_loom))]
+    match *round {
+        0..=64 => crate::sync::spin_loop(),
+        65..=256 => crate::sync::thread::yield_now(),
+        _ => std::thread::sleep(std::time::Duration::from_micros(20)),
+    }
+}
+
+/// `synchronize_rcu()`: waits for a grace period — until every read-side
+/// section that began before the call has ended. Sections that begin during
+/// the call are not waited for. May sleep.
+pub fn synchronize_rcu() {
+    lockdep::might_sleep("synchronize_rcu");
+    let registry = RCU.registry.clone();
+    // Inside a read section (already reported above) the caller's own
+    // section cannot end while it waits: skip it instead of hanging.
+    let own = READER.try_with(|r| (r.nesting.get() > 0).then(|| r.slot.clone())).ok().flatten();
+    fence(Ordering::SeqCst);
+    let target = registry.gp.fetch_add(1, Ordering::SeqCst) + 1;
+    fence(Ordering::SeqCst);
+    let slots = registry.slots.lock().clone();
+    for slot in &slots {
+        if own.as_ref().is_some_and(|o| Arc::ptr_eq(o, slot)) {
+            continue;
+        }
+        let mut round = 0;
+        loop {
+            let c = slot.ctr.load(Ordering::Acquire);
+            if c == 0 || c >= target {
+                break;
+            }
+            wait_backoff(&mut round);
+        }
+    }
+    fence(Ordering::SeqCst);
+}
+
+/// `call_rcu()`: runs `f` after a grace period, in simulated softirq
+/// context. Returns at once. See the module doc for who runs it.
+pub fn call_rcu(f: impl FnOnce() + Send + 'static) {
+    let state = &*RCU;
+    let mut q = state.callbacks.lock();
+    q.pending.push(Box::new(f));
+    q.queued += 1;
+    #[cfg(not(xfrmsim_loom))]
+    if !q.reclaimer_started {
+        q.reclaimer_started = true;
+        crate::sync::thread::spawn(reclaimer);
+    }
+    drop(q);
+    state.callbacks_cond.notify_all();
+}
+
+/// Takes the pending callbacks (the caller saw `!processing` under the
+/// lock), waits a grace period and runs them.
+fn process_batch(state: &RcuState, mut q: crate::sync::MutexGuard<'_, CallbackQueue>) {
+    q.processing = true;
+    let batch = std::mem::take(&mut q.pending);
+    drop(q);
+    synchronize_rcu();
+    let n = batch.len() as u64;
+    lockdep::softirq_enter();
+    for f in batch {
+        f();
+    }
+    lockdep::softirq_exit();
+    let mut q = state.callbacks.lock();
+    q.done += n;
+    q.processing = false;
+    drop(q);
+    state.callbacks_cond.notify_all();
+}
+
+/// The background reclaimer: processes callback batches as they come.
+#[cfg(not(xfrmsim_loom))]
+fn reclaimer() {
+    let state = &*RCU;
+    loop {
+        let mut q = state.callbacks.lock();
+        while q.pending.is_empty() || q.processing {
+            state.callbacks_cond.wait(&mut q);
+        }
+        process_batch(state, q);
+    }
+}
+
+/// `rcu_barrier()`: waits until every callback queued by [`call_rcu`]
+/// before this call has run. May sleep; must not be called from a callback.
+pub fn rcu_barrier() {
+    lockdep::might_sleep("rcu_barrier");
+    let state = &*RCU;
+    let mut q = state.callbacks.lock();
+    let target = q.queued;
+    while q.done < target {
+        if !q.processing && !q.pending.is_empty() {
+            process_batch(state, q);
+            q = state.callbacks.lock();
+        } else {
+            state.callbacks_cond.wait(&mut q);
+        }
+    }
+}
+
+/// A heap value unpublished by a writer, freed by a callback after a grace
+/// period. Dropping it frees the value, so a callback discarded unrun
+/// (when loom tears its statics down) does not leak it.
+struct Retired<V>(*mut V);
+
+// SAFETY: the pointer is the only owner of a `Box<V>` that readers only read
+// through shared references; it is sent to the reclaimer to be dropped.
+unsafe impl<V: Send + Sync> Send for Retired<V> {}
+
+impl<V> Drop for Retired<V> {
+    fn drop(&mut self) {
+        // SAFETY: came from `Box::into_raw`, unpublished, and owned only here.
+        drop(unsafe { Box::from_raw(self.0) });
+    }
+}
+
+/// Frees `old` after a grace period (`kfree_rcu`).
+fn defer_free<V: Send + Sync + 'static>(old: *mut V) {
+    let retired = Retired(old);
+    call_rcu(move || drop(retired));
+}
+
+/// An RCU-protected list of `Arc<T>` (the `hlist_*_rcu` / `list_*_rcu`
+/// family) for the km list and the socket lists.
+///
+/// It is a published array replaced copy-on-write: writers build a new
+/// array and publish it with one pointer store (`rcu_assign_pointer`), and
+/// the old array is freed after a grace period. Readers load the pointer
+/// inside a read section and walk the array without locks or reference
+/// counting; what they see stays valid until their guard drops. Writers are
+/// serialised by an internal mutex (callers keep their own kernel lock for
+/// the kernel's ordering; this one only keeps copy-on-write from losing an
+/// update).
+pub struct RcuList<T> {
+    head: AtomicPtr<Vec<Arc<T>>>,
+    writer: Mutex<()>,
+    _owns: PhantomData<Vec<Arc<T>>>,
+}
+
+impl<T: Send + Sync + 'static> Default for RcuList<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Send + Sync + 'static> RcuList<T> {
+    /// `INIT_HLIST_HEAD` / `LIST_HEAD_INIT`: an empty list.
+    pub fn new() -> Self {
+        RcuList {
+            head: AtomicPtr::new(Box::into_raw(Box::new(Vec::new()))),
+            writer: Mutex::new(()),
+            _owns: PhantomData,
+        }
+    }
+
+    /// The published array, valid for the read section.
+    fn current<'g>(&'g self, _guard: &'g RcuReadGuard) -> &'g [Arc<T>] {
+        // SAFETY: the pointer is never null; an array is freed only after a
+        // grace period that begins after it is unpublished, which waits for
+        // this thread's open section (the guard), or when the list drops,
+        // which the borrow of `self` prevents.
+        unsafe { &*self.head.load(Ordering::Acquire) }
+    }
+
+    /// Publishes `new` in place of the current array (writer lock held).
+    fn publish(&self, new: Vec<Arc<T>>) {
+        let old = self.head.swap(Box::into_raw(Box::new(new)), Ordering::AcqRel);
+        defer_free(old);
+    }
+
+    /// A copy of the current array for a writer (writer lock held).
+    fn writer_copy(&self) -> Vec<Arc<T>> {
+        let guard = rcu_read_lock();
+        self.current(&guard).to_vec()
+    }
+
+    /// `hlist_add_head_rcu()`: inserts `item` first.
+    pub fn add_head(&self, item: Arc<T>) {
+        let _w = self.writer.lock();
+        let mut v = self.writer_copy();
+        v.insert(0, item);
+        self.publish(v);
+    }
+
+    /// `list_add_tail_rcu()`: inserts `item` last.
+    pub fn add_tail(&self, item: Arc<T>) {
+        let _w = self.writer.lock();
+        let mut v = self.writer_copy();
+        v.push(item);
+        self.publish(v);
+    }
+
+    /// `hlist_del_rcu()`: unlinks the entry that is `item` (`Arc::ptr_eq`).
+    /// Readers already walking may still see it; it does not wait for them
+    /// (call [`synchronize_rcu`] for that). Returns whether it was found.
+    pub fn remove(&self, item: &Arc<T>) -> bool {
+        let _w = self.writer.lock();
+        let mut v = self.writer_copy();
+        let Some(pos) = v.iter().position(|e| Arc::ptr_eq(e, item)) else { return false };
+        v.remove(pos);
+        self.publish(v);
+        true
+    }
+
+    /// Unlinks every entry for which `f` returns false and returns them, in
+    /// list order. Does not wait for readers.
+    pub fn retain(&self, mut f: impl FnMut(&Arc<T>) -> bool) -> Vec<Arc<T>> {
+        let _w = self.writer.lock();
+        let (kept, removed): (Vec<_>, Vec<_>) = self.writer_copy().into_iter().partition(|e| f(e));
+        if !removed.is_empty() {
+            self.publish(kept);
+        }
+        removed
+    }
+
+    /// `hlist_for_each_entry_rcu()`: walks the list inside the read section
+    /// `guard`, without locks.
+    pub fn iter<'g>(&'g self, guard: &'g RcuReadGuard) -> RcuIter<'g, T> {
+        RcuIter { inner: self.current(guard).iter() }
+    }
+
+    /// The entries now, counted (for writers and tests).
+    pub fn snapshot(&self) -> Vec<Arc<T>> {
+        let guard = rcu_read_lock();
+        self.current(&guard).to_vec()
+    }
+
+    /// Number of entries now.
+    pub fn len(&self) -> usize {
+        let guard = rcu_read_lock();
+        self.current(&guard).len()
+    }
+
+    /// `hlist_empty()`.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<T> Drop for RcuList<T> {
+    fn drop(&mut self) {
+        // No reader can hold a reference: `iter` borrows the list.
+        // SAFETY: came from `Box::into_raw` and is owned by the list.
+        drop(unsafe { Box::from_raw(self.head.load(Ordering::Acquire)) });
+    }
+}
+
+/// Iterator over an [`RcuList`] inside a read section.
+pub struct RcuIter<'g, T> {
+    inner: std::slice::Iter<'g, Arc<T>>,
+}
+
+impl<'g, T> Iterator for RcuIter<'g, T> {
+    type Item = &'g Arc<T>;
+    fn next(&mut self) -> Option<&'g Arc<T>> {
+        self.inner.next()
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
+    }
+}
+
+impl<T> ExactSizeIterator for RcuIter<'_, T> {}
+
+/// An RCU-published pointer to a shared `T` (an `__rcu` pointer in a
+/// struct): readers `rcu_dereference` it inside a read section, writers
+/// `rcu_assign_pointer` a replacement. The cell's own reference to a
+/// replaced value is dropped after a grace period, so references readers
+/// got stay valid until their sections end.
+pub struct RcuCell<T> {
+    ptr: AtomicPtr<Arc<T>>,
+    _owns: PhantomData<Arc<T>>,
+}
+
+impl<T: Send + Sync + 'static> RcuCell<T> {
+    /// `RCU_INIT_POINTER()`.
+    pub fn new(value: Arc<T>) -> Self {
+        RcuCell { ptr: AtomicPtr::new(Box::into_raw(Box::new(value))), _owns: PhantomData }
+    }
+
+    /// `rcu_dereference()`: the current value, borrowed for the section.
+    pub fn rcu_dereference<'g>(&'g self, guard: &'g RcuReadGuard) -> &'g T {
+        self.rcu_dereference_arc(guard)
+    }
+
+    /// `rcu_dereference()` + `refcount_inc`: a counted reference that may
+    /// outlive the section.
+    pub fn load(&self, guard: &RcuReadGuard) -> Arc<T> {
+        Arc::clone(self.rcu_dereference_arc(guard))
+    }
+
+    fn rcu_dereference_arc<'g>(&'g self, _guard: &'g RcuReadGuard) -> &'g Arc<T> {
+        // SAFETY: never null; a replaced box is freed only after a grace
+        // period that waits for this section, or when the cell drops, which
+        // the borrow of `self` prevents.
+        unsafe { &*self.ptr.load(Ordering::Acquire) }
+    }
+
+    /// A counted reference to the current value, taking a read section
+    /// internally (for writers and tests).
+    pub fn get(&self) -> Arc<T> {
+        let guard = rcu_read_lock();
+        self.load(&guard)
+    }
+
+    /// `rcu_assign_pointer()` (`rcu_replace_pointer`): publishes `value` and
+    /// returns the old one. Readers may still use the old value until a
+    /// grace period passes; call [`synchronize_rcu`] before relying on it
+    /// being unreachable.
+    pub fn rcu_assign_pointer(&self, value: Arc<T>) -> Arc<T> {
+        let old = self.ptr.swap(Box::into_raw(Box::new(value)), Ordering::AcqRel);
+        // SAFETY: unpublished by this swap, freed only by `defer_free` below.
+        let ret = unsafe { (*old).clone() };
+        defer_free(old);
+        ret
+    }
+}
+
+impl<T> Drop for RcuCell<T> {
+    fn drop(&mut self) {
+        // SAFETY: came from `Box::into_raw`; no reader borrows the cell.
+        drop(unsafe { Box::from_raw(self.ptr.load(Ordering::Acquire)) });
+    }
+}
