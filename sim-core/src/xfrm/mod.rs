@@ -14,6 +14,7 @@ pub mod policy;
 pub mod selector;
 pub mod state;
 pub mod state_table;
+pub mod state_timers;
 
 pub use addr::{AF_INET, AF_INET6, AF_UNSPEC, XfrmAddress};
 pub use algo::{XfrmAlgo, XfrmAlgoAead, XfrmAlgoAuth};
@@ -25,3 +26,4 @@ pub use state::{
     XfrmState, XfrmStateInfo, XfrmStateMut, XfrmStats,
 };
 pub use state_table::{StateTable, XfrmExpiryHook, XfrmStateWalk, XfrmkSadinfo};
+pub use state_timers::XfrmStateTimers;
