@@ -2,7 +2,9 @@
 //! (SUPPORTED_AUTH, SUPPORTED_ENCRYPT, in REGISTER replies).
 
 use sim_core::KResult;
-use sim_core::xfrm::algo_table::{AALG_LIST, EALG_LIST, KernelProfile, SadbAlgDesc, pfkey_supported_algs};
+use sim_core::xfrm::algo_table::{
+    AALG_LIST, EALG_LIST, KernelProfile, SadbAlgDesc, pfkey_supported_algs,
+};
 
 use super::consts::{SADB_EXT_SUPPORTED_AUTH, SADB_EXT_SUPPORTED_ENCRYPT};
 use super::field;
