@@ -511,3 +511,242 @@ impl<T> Drop for RcuCell<T> {
         drop(unsafe { Box::from_raw(self.ptr.load(Ordering::Acquire)) });
     }
 }
+
+#[cfg(all(test, not(xfrmsim_loom)))]
+mod tests {
+    use super::*;
+    use crate::lockdep::{LockClassKey, LockKind, ReportKind};
+    use crate::sync::atomic::{AtomicBool, AtomicUsize};
+
+    /// Sets its flag when dropped (freed).
+    struct Node {
+        value: u32,
+        freed: Arc<AtomicBool>,
+    }
+
+    impl Drop for Node {
+        fn drop(&mut self) {
+            self.freed.store(true, Ordering::SeqCst);
+        }
+    }
+
+    fn node(value: u32) -> (Arc<Node>, Arc<AtomicBool>) {
+        let freed = Arc::new(AtomicBool::new(false));
+        (Arc::new(Node { value, freed: freed.clone() }), freed)
+    }
+
+    fn values(list: &RcuList<Node>) -> Vec<u32> {
+        let g = rcu_read_lock();
+        list.iter(&g).map(|n| n.value).collect()
+    }
+
+    #[test]
+    fn read_sections_nest() {
+        assert!(!rcu_read_lock_held());
+        let outer = rcu_read_lock();
+        let inner = rcu_read_lock();
+        assert!(rcu_read_lock_held());
+        drop(inner);
+        assert!(rcu_read_lock_held());
+        drop(outer);
+        assert!(!rcu_read_lock_held());
+        synchronize_rcu();
+    }
+
+    #[test]
+    fn slot_is_freed_when_its_thread_exits() {
+        let slot = std::thread::spawn(|| {
+            let _g = rcu_read_lock();
+            READER.with(|r| r.slot.clone())
+        })
+        .join()
+        .unwrap();
+        let registry = RCU.registry.clone();
+        assert!(!registry.slots.lock().iter().any(|s| Arc::ptr_eq(s, &slot)));
+        assert_eq!(slot.ctr.load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn synchronize_rcu_waits_for_a_reader_that_began_before_it() {
+        let entered = Arc::new(std::sync::Barrier::new(2));
+        let release = Arc::new(AtomicBool::new(false));
+        let reader_done = Arc::new(AtomicBool::new(false));
+        let (e, r, d) = (entered.clone(), release.clone(), reader_done.clone());
+        let reader = std::thread::spawn(move || {
+            let g = rcu_read_lock();
+            e.wait();
+            while !r.load(Ordering::SeqCst) {
+                std::thread::yield_now();
+            }
+            d.store(true, Ordering::SeqCst);
+            drop(g);
+        });
+        entered.wait();
+        let d = reader_done.clone();
+        let updater = std::thread::spawn(move || {
+            synchronize_rcu();
+            assert!(d.load(Ordering::SeqCst), "grace period ended before the reader");
+        });
+        // Give the updater time to start waiting before the reader ends.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        release.store(true, Ordering::SeqCst);
+        updater.join().unwrap();
+        reader.join().unwrap();
+    }
+
+    #[test]
+    fn call_rcu_waits_for_readers_and_runs_in_softirq() {
+        let entered = Arc::new(std::sync::Barrier::new(2));
+        let release = Arc::new(AtomicBool::new(false));
+        let reader_inside = Arc::new(AtomicBool::new(true));
+        let (e, r, inside) = (entered.clone(), release.clone(), reader_inside.clone());
+        let reader = std::thread::spawn(move || {
+            let g = rcu_read_lock();
+            e.wait();
+            while !r.load(Ordering::SeqCst) {
+                std::thread::yield_now();
+            }
+            inside.store(false, Ordering::SeqCst);
+            drop(g);
+        });
+        entered.wait();
+        let seen = Arc::new(Mutex::new(None));
+        let (s, inside) = (seen.clone(), reader_inside.clone());
+        call_rcu(move || *s.lock() = Some((inside.load(Ordering::SeqCst), lockdep::in_softirq())));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        release.store(true, Ordering::SeqCst);
+        rcu_barrier();
+        assert_eq!(*seen.lock(), Some((false, true)));
+        reader.join().unwrap();
+    }
+
+    #[test]
+    fn rcu_barrier_waits_for_every_queued_callback_in_order() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        for i in 0..100 {
+            let l = log.clone();
+            call_rcu(move || l.lock().push(i));
+        }
+        rcu_barrier();
+        assert_eq!(*log.lock(), (0..100).collect::<Vec<_>>());
+        // With nothing queued it returns at once.
+        rcu_barrier();
+    }
+
+    #[test]
+    fn list_add_remove_retain() {
+        let list = RcuList::new();
+        assert!(list.is_empty());
+        let (a, _) = node(1);
+        let (b, _) = node(2);
+        let (c, _) = node(3);
+        list.add_tail(b.clone());
+        list.add_head(a.clone());
+        list.add_tail(c.clone());
+        assert_eq!(values(&list), vec![1, 2, 3]);
+        assert_eq!(list.len(), 3);
+        assert!(list.remove(&b));
+        assert!(!list.remove(&b), "already unlinked");
+        let (b_twin, _) = node(2);
+        assert!(!list.remove(&b_twin), "identity, not value");
+        assert_eq!(values(&list), vec![1, 3]);
+        list.add_tail(b.clone());
+        let removed = list.retain(|n| n.value != 1 && n.value != 2);
+        assert_eq!(removed.iter().map(|n| n.value).collect::<Vec<_>>(), vec![1, 2]);
+        assert!(Arc::ptr_eq(&removed[0], &a));
+        assert_eq!(list.snapshot().len(), 1);
+        assert!(list.retain(|_| true).is_empty());
+        assert_eq!(values(&list), vec![3]);
+    }
+
+    #[test]
+    fn removed_entry_stays_readable_until_the_reader_leaves_then_is_freed() {
+        let list = Arc::new(RcuList::new());
+        let (n, freed) = node(7);
+        list.add_tail(n);
+        let g = rcu_read_lock();
+        let seen = list.iter(&g).next().unwrap();
+        let l = list.clone();
+        let remover = std::thread::spawn(move || {
+            let victim = l.snapshot().pop().unwrap();
+            assert!(l.remove(&victim));
+            drop(victim);
+            // Waits for the reader's section, then frees the old array.
+            rcu_barrier();
+        });
+        while list.len() != 0 {
+            std::thread::yield_now();
+        }
+        // Unlinked, but this section may still use what it found.
+        assert_eq!(seen.value, 7);
+        assert!(!freed.load(Ordering::SeqCst));
+        assert_eq!(list.iter(&g).count(), 0, "a new walk no longer sees it");
+        drop(g);
+        remover.join().unwrap();
+        assert!(freed.load(Ordering::SeqCst));
+    }
+
+    #[test]
+    fn rcu_cell_publishes_and_defers_the_old_value() {
+        let (first, first_freed) = node(1);
+        let cell = RcuCell::new(first);
+        {
+            let g = rcu_read_lock();
+            assert_eq!(cell.rcu_dereference(&g).value, 1);
+            assert_eq!(cell.load(&g).value, 1);
+        }
+        let (second, _) = node(2);
+        let old = cell.rcu_assign_pointer(second);
+        assert_eq!(old.value, 1);
+        assert_eq!(cell.get().value, 2);
+        drop(old);
+        rcu_barrier();
+        assert!(first_freed.load(Ordering::SeqCst));
+    }
+
+    #[test]
+    fn synchronize_rcu_inside_a_read_section_is_reported_and_does_not_hang() {
+        static OUTER: LockClassKey = LockClassKey::new("rcu_test_outer_mutex", LockKind::Mutex);
+        let outer = crate::lockdep::Mutex::new(&OUTER, ());
+        let _m = outer.lock();
+        let g = rcu_read_lock();
+        synchronize_rcu();
+        drop(g);
+        let reports = lockdep::take_reports_for(&OUTER);
+        assert_eq!(reports.len(), 1, "{reports:?}");
+        assert_eq!(reports[0].kind, ReportKind::SleepingWhileAtomic);
+        assert!(reports[0].text.contains("(synchronize_rcu)"));
+        assert!(reports[0].text.contains("RCU nest depth: 1"));
+    }
+
+    #[test]
+    fn correct_use_is_not_reported() {
+        static OUTER: LockClassKey = LockClassKey::new("rcu_test_ok_mutex", LockKind::Mutex);
+        static INNER: LockClassKey = LockClassKey::new("rcu_test_ok_spin", LockKind::SpinBh);
+        let outer = crate::lockdep::Mutex::new(&OUTER, ());
+        let inner = crate::lockdep::SpinLock::new(&INNER, 0);
+        let _m = outer.lock();
+        let list = RcuList::new();
+        let (n, _) = node(1);
+        {
+            let _w = inner.lock_bh();
+            list.add_tail(n.clone());
+        }
+        {
+            let g = rcu_read_lock();
+            let _w = inner.lock_bh();
+            assert_eq!(list.iter(&g).count(), 1);
+        }
+        list.remove(&n);
+        synchronize_rcu();
+        let count = Arc::new(AtomicUsize::new(0));
+        let c = count.clone();
+        call_rcu(move || {
+            c.fetch_add(1, Ordering::SeqCst);
+        });
+        rcu_barrier();
+        assert_eq!(count.load(Ordering::SeqCst), 1);
+        assert!(lockdep::take_reports_for(&OUTER).is_empty());
+        assert!(lockdep::take_reports_for(&INNER).is_empty());
+    }
+}
