@@ -115,3 +115,24 @@ fn call_rcu_callback_never_overlaps_a_reader_that_could_see_the_node() {
         reader.join().unwrap();
     });
 }
+
+#[test]
+fn callbacks_run_exactly_once_with_concurrent_barriers() {
+    model(|| {
+        let runs = Arc::new(sim_core::sync::atomic::AtomicUsize::new(0));
+        let r = runs.clone();
+        call_rcu(move || {
+            r.fetch_add(1, Ordering::SeqCst);
+        });
+        let r = runs.clone();
+        let other = thread::spawn(move || {
+            rcu_barrier();
+            assert_eq!(r.load(Ordering::SeqCst), 1);
+        });
+        rcu_barrier();
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        other.join().unwrap();
+        rcu_barrier();
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+    });
+}

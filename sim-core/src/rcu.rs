@@ -674,7 +674,7 @@ mod tests {
             // Waits for the reader's section, then frees the old array.
             rcu_barrier();
         });
-        while list.len() != 0 {
+        while !list.is_empty() {
             std::thread::yield_now();
         }
         // Unlinked, but this section may still use what it found.

@@ -449,10 +449,9 @@ mod tests {
         let (c, f, s) = (clock.clone(), fired.clone(), slot.clone());
         let periodic = Arc::new(clock.timer(move || {
             f.lock().push(c.now());
-            if let Some(t) = s.lock().as_ref() {
-                if c.now() < ms(40) {
-                    t.mod_timer_in(ms(10));
-                }
+            let rearm = c.now() < ms(40);
+            if let Some(t) = s.lock().as_ref().filter(|_| rearm) {
+                t.mod_timer_in(ms(10));
             }
         }));
         *slot.lock() = Some(periodic.clone());
