@@ -48,7 +48,8 @@
 //!
 //! Differences from Linux: `synchronize_rcu` called inside a read section
 //! is reported by lockdep and then does not wait for the caller's own
-//! section (the kernel would deadlock); [`RcuList`] is a published array
+//! section (the kernel would deadlock; callback batches, which free memory,
+//! always wait for every section); [`RcuList`] is a published array
 //! replaced copy-on-write, not an hlist.
 
 use std::cell::Cell;
@@ -195,12 +196,24 @@ fn wait_backoff(round: &mut u32) {
 /// `synchronize_rcu()`: waits for a grace period — until every read-side
 /// section that began before the call has ended. Sections that begin during
 /// the call are not waited for. May sleep.
+///
+/// Called inside a read section (which lockdep reports) it does not wait
+/// for the caller's own section, where the kernel would deadlock.
 pub fn synchronize_rcu() {
     lockdep::might_sleep("synchronize_rcu");
+    wait_for_readers(true);
+}
+
+/// The grace period itself. `skip_own` leaves out the calling thread's own
+/// open section; reclamation must never do that, since the caller may still
+/// hold references into what is being freed.
+fn wait_for_readers(skip_own: bool) {
     let registry = RCU.registry.clone();
-    // Inside a read section (already reported above) the caller's own
-    // section cannot end while it waits: skip it instead of hanging.
-    let own = READER.try_with(|r| (r.nesting.get() > 0).then(|| r.slot.clone())).ok().flatten();
+    let own = if skip_own {
+        READER.try_with(|r| (r.nesting.get() > 0).then(|| r.slot.clone())).ok().flatten()
+    } else {
+        None
+    };
     fence(Ordering::SeqCst);
     let target = registry.gp.fetch_add(1, Ordering::SeqCst) + 1;
     fence(Ordering::SeqCst);
@@ -243,7 +256,9 @@ fn process_batch(state: &RcuState, mut q: crate::sync::MutexGuard<'_, CallbackQu
     q.processing = true;
     let batch = std::mem::take(&mut q.pending);
     drop(q);
-    synchronize_rcu();
+    // A full grace period, the caller's own section included: the batch
+    // may free what that section still references.
+    wait_for_readers(false);
     let n = batch.len() as u64;
     lockdep::softirq_enter();
     for f in batch {
@@ -271,7 +286,9 @@ fn reclaimer() {
 }
 
 /// `rcu_barrier()`: waits until every callback queued by [`call_rcu`]
-/// before this call has run. May sleep; must not be called from a callback.
+/// before this call has run. May sleep. As in Linux, calling it from a
+/// callback or inside a read section deadlocks (lockdep reports the latter
+/// first).
 pub fn rcu_barrier() {
     lockdep::might_sleep("rcu_barrier");
     let state = &*RCU;
