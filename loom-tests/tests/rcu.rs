@@ -136,3 +136,22 @@ fn callbacks_run_exactly_once_with_concurrent_barriers() {
         assert_eq!(runs.load(Ordering::SeqCst), 1);
     });
 }
+
+#[test]
+fn nested_sections_end_at_the_outermost_unlock() {
+    model(|| {
+        let cell = Arc::new(RcuCell::new(Node::new(1)));
+        let c = cell.clone();
+        let reader = thread::spawn(move || {
+            let outer = rcu_read_lock();
+            let node = c.rcu_dereference(&outer);
+            drop(rcu_read_lock());
+            // Still inside the outer section.
+            assert_eq!(node.read(), LIVE);
+        });
+        let old = cell.rcu_assign_pointer(Node::new(2));
+        synchronize_rcu();
+        old.poison();
+        reader.join().unwrap();
+    });
+}
