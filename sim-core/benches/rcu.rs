@@ -15,6 +15,10 @@ fn read_lock_unlock(c: &mut Criterion) {
         b.iter(|| drop(std::hint::black_box(rcu_read_lock())))
     });
     sim_core::lockdep::set_enabled(true);
+    // The floor: the SeqCst fence the outermost `rcu_read_lock` must issue.
+    c.bench_function("baseline: fence(SeqCst)", |b| {
+        b.iter(|| std::sync::atomic::fence(std::sync::atomic::Ordering::SeqCst))
+    });
 }
 
 fn synchronize_idle(c: &mut Criterion) {
