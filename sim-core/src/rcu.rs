@@ -40,11 +40,11 @@
 //! taken, a grace period is waited for, and the batch runs in simulated
 //! softirq context (as `rcu_do_batch` runs from `RCU_SOFTIRQ`), one batch at
 //! a time so callbacks run in queueing order. In normal builds a background
-//! reclaimer thread (the `rcu_gp` kthread's role) processes batches as they
-//! are queued; [`rcu_barrier`] processes pending batches itself when the
-//! reclaimer is not busy and returns once every callback queued before it
-//! has run. Under loom there is no reclaimer (a model thread must end):
-//! callbacks run only from `rcu_barrier`.
+//! reclaimer thread (started by the first `call_rcu`, in the role of the
+//! `rcu_gp`/`rcuc` kthreads) processes batches as they are queued, and
+//! [`rcu_barrier`] waits until every callback queued before it has run.
+//! Under loom there is no reclaimer (every model thread must end):
+//! `rcu_barrier` runs the pending batches itself, after a grace period.
 //!
 //! Differences from Linux: `synchronize_rcu` called inside a read section
 //! is reported by lockdep and then does not wait for the caller's own
@@ -295,7 +295,10 @@ pub fn rcu_barrier() {
     let mut q = state.callbacks.lock();
     let target = q.queued;
     while q.done < target {
-        if !q.processing && !q.pending.is_empty() {
+        // Under loom nobody else runs callbacks; otherwise they run on the
+        // reclaimer only, never in the caller's context (it may hold locks
+        // a callback takes).
+        if cfg!(xfrmsim_loom) && !q.processing && !q.pending.is_empty() {
             process_batch(state, q);
             q = state.callbacks.lock();
         } else {
@@ -629,11 +632,17 @@ mod tests {
         entered.wait();
         let seen = Arc::new(Mutex::new(None));
         let (s, inside) = (seen.clone(), reader_inside.clone());
-        call_rcu(move || *s.lock() = Some((inside.load(Ordering::SeqCst), lockdep::in_softirq())));
+        call_rcu(move || {
+            let on_caller = std::thread::current().id();
+            *s.lock() = Some((inside.load(Ordering::SeqCst), lockdep::in_softirq(), on_caller));
+        });
         std::thread::sleep(std::time::Duration::from_millis(20));
         release.store(true, Ordering::SeqCst);
         rcu_barrier();
-        assert_eq!(*seen.lock(), Some((false, true)));
+        let (reader_was_inside, in_softirq, ran_on) = seen.lock().take().unwrap();
+        assert!(!reader_was_inside, "callback ran inside a reader's section");
+        assert!(in_softirq);
+        assert_ne!(ran_on, std::thread::current().id(), "callbacks run on the reclaimer");
         reader.join().unwrap();
     }
 
