@@ -412,7 +412,8 @@ impl<T: Send + Sync + 'static> RcuList<T> {
     }
 
     /// Unlinks every entry for which `f` returns false and returns them, in
-    /// list order. Does not wait for readers.
+    /// list order. Does not wait for readers. `f` runs with the list's
+    /// writer lock held and must not modify the list.
     pub fn retain(&self, mut f: impl FnMut(&Arc<T>) -> bool) -> Vec<Arc<T>> {
         let _w = self.writer.lock();
         let (kept, removed): (Vec<_>, Vec<_>) = self.writer_copy().into_iter().partition(|e| f(e));
