@@ -2,11 +2,13 @@
 //! (`net/xfrm/xfrm_user.c`), PF_KEY (`net/key/af_key.c`), socket-option
 //! policies and the `Kernel` handle.
 
+pub mod af_key;
 pub mod kernel;
 pub mod netlink;
 mod pending_deps;
 pub mod skbuff;
 pub mod socket;
+pub mod xfrm_user;
 
 pub use kernel::{ClockChoice, Kernel, KernelConfig};
 pub use pending_deps::netns::{CAP_NET_ADMIN, CAP_NET_BROADCAST, Cred, Net, UserNs};
