@@ -3,7 +3,11 @@
 //! again, its queue is empty and uncharged, and its running dump is ended
 //! exactly once.
 
-#![cfg(xfrmsim_loom)]
+//!
+//! Run with `--features netlink`:
+//! `RUSTFLAGS="--cfg xfrmsim_loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p loom-tests --release --features netlink --test netlink_release`
+
+#![cfg(all(xfrmsim_loom, feature = "netlink"))]
 
 use sim_core::sync::atomic::{AtomicUsize, Ordering};
 use sim_core::sync::{Arc, thread};

@@ -13,11 +13,9 @@ use crate::netlink::af_netlink::{
     NetlinkCore, NetlinkFamily, NetlinkKernelCfg, NetlinkSock, netlink_kernel_create,
     netlink_kernel_release,
 };
-use crate::pending_deps::netns::{
-    CAP_NET_ADMIN, CAP_NET_BROADCAST, Cred, Net, NetRegistry, UserNs,
-};
 use crate::socket::{NetFamilies, NetProtoFamily, Task};
 use sim_core::time::Clock;
+use sim_netns::{CAP_NET_ADMIN, Capability, Cred, KernelCap, Net, NetRegistry, UserNs};
 
 /// Which clock a kernel runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -56,7 +54,6 @@ struct NetlinkPernet {
 struct KernelInner {
     rng: KernelRng,
     clock: Clock,
-    init_user_ns: Arc<UserNs>,
     nets: NetRegistry,
     families: Arc<NetFamilies>,
     netlink: Arc<NetlinkCore>,
@@ -65,6 +62,7 @@ struct KernelInner {
     /// Kernel sockets created by pernet init, by (namespace, unit).
     ksocks: Mutex<HashMap<(u64, i32), Arc<NetlinkSock>>>,
     next_pid: AtomicI32,
+    next_net: AtomicI32,
 }
 
 impl Drop for KernelInner {
@@ -90,7 +88,6 @@ impl Kernel {
     /// Boots a kernel: the initial namespaces and `PF_NETLINK`.
     pub fn new(cfg: KernelConfig) -> Kernel {
         let rng = KernelRng::from_seed(cfg.seed);
-        let init_user_ns = UserNs::init();
         let netlink = NetlinkCore::new(rng.clone());
         let families = Arc::new(NetFamilies::default());
         let _ = families.sock_register(Box::new(NetlinkFamily::new(netlink.clone())));
@@ -102,13 +99,13 @@ impl Kernel {
             inner: Arc::new(KernelInner {
                 rng,
                 clock,
-                nets: NetRegistry::new(init_user_ns.clone()),
-                init_user_ns,
+                nets: NetRegistry::new(),
                 families,
                 netlink,
                 pernet: Mutex::new(Vec::new()),
                 ksocks: Mutex::new(HashMap::new()),
                 next_pid: AtomicI32::new(1000),
+                next_net: AtomicI32::new(1),
             }),
         }
     }
@@ -135,7 +132,12 @@ impl Kernel {
 
     /// `init_user_ns`.
     pub fn init_user_ns(&self) -> &Arc<UserNs> {
-        &self.inner.init_user_ns
+        self.inner.nets.init_user_ns()
+    }
+
+    /// The namespace registry.
+    pub fn nets(&self) -> &NetRegistry {
+        &self.inner.nets
     }
 
     /// `init_net`.
@@ -161,12 +163,16 @@ impl Kernel {
     /// `copy_net_ns()`: a new namespace owned by the initial user
     /// namespace; pernet init runs for every registered protocol.
     pub fn create_net(&self) -> KResult<Arc<Net>> {
-        self.create_net_in(self.inner.init_user_ns.clone())
+        let name = format!("net{}", self.inner.next_net.fetch_add(1, Ordering::Relaxed));
+        self.create_net_in(&name, self.init_user_ns().clone())
     }
 
-    /// A new namespace owned by `user_ns`.
-    pub fn create_net_in(&self, user_ns: Arc<UserNs>) -> KResult<Arc<Net>> {
-        let net = self.inner.nets.create(user_ns);
+    /// A new namespace called `name` owned by `user_ns` (`EEXIST` for a
+    /// name in use). The registry's pernet operations run first, then the
+    /// netlink protocols' (`xfrm_user_net_init` comes after
+    /// `xfrm_net_init` in Linux too).
+    pub fn create_net_in(&self, name: &str, user_ns: Arc<UserNs>) -> KResult<Arc<Net>> {
+        let net = self.inner.nets.create(name, user_ns)?;
         let inits: Vec<(i32, NetlinkPernetInit)> =
             self.inner.pernet.lock().iter().map(|p| (p.unit, p.init.clone())).collect();
         for (unit, init) in inits {
@@ -177,7 +183,7 @@ impl Kernel {
 
     /// `cleanup_net()`: pernet exit in reverse order releases the
     /// namespace's kernel sockets; the namespace leaves the registry.
-    pub fn destroy_net(&self, net: &Arc<Net>) {
+    pub fn destroy_net(&self, net: &Arc<Net>) -> KResult<()> {
         let units: Vec<i32> = self.inner.pernet.lock().iter().rev().map(|p| p.unit).collect();
         for unit in units {
             let k = self.inner.ksocks.lock().remove(&(net.id(), unit));
@@ -185,12 +191,12 @@ impl Kernel {
                 netlink_kernel_release(&ksk);
             }
         }
-        self.inner.nets.remove(net);
+        self.inner.nets.destroy(net)
     }
 
-    /// A user namespace child of `parent` owned by `owner`.
-    pub fn create_user_ns(&self, parent: &Arc<UserNs>, owner: u32) -> Arc<UserNs> {
-        Arc::new(UserNs { parent: Some(parent.clone()), owner })
+    /// `create_user_ns()` by a task with `cred`.
+    pub fn create_user_ns(&self, cred: &Cred) -> KResult<Arc<UserNs>> {
+        self.inner.nets.create_user_ns(cred)
     }
 
     fn pernet_init_one(&self, net: &Arc<Net>, unit: i32, init: &NetlinkPernetInit) -> KResult<()> {
@@ -210,7 +216,7 @@ impl Kernel {
         init: impl Fn(&Kernel, &Arc<Net>) -> NetlinkKernelCfg + Send + Sync + 'static,
     ) -> KResult<()> {
         let init: NetlinkPernetInit = Arc::new(PernetInit(Box::new(init)));
-        for net in self.inner.nets.all() {
+        for net in self.inner.nets.nets() {
             self.pernet_init_one(&net, unit, &init)?;
         }
         self.inner.pernet.lock().push(NetlinkPernet { unit, init });
@@ -224,48 +230,33 @@ impl Kernel {
 
     /// Root's credentials: every capability over the initial user namespace.
     pub fn root_cred(&self) -> Arc<Cred> {
-        Arc::new(Cred {
-            uid: 0,
-            gid: 0,
-            cap_effective: u64::MAX >> 23,
-            user_ns: self.inner.init_user_ns.clone(),
-        })
+        Arc::new(Cred::root(self.init_user_ns().clone()))
     }
 
     /// Credentials of a user without capabilities.
     pub fn user_cred(&self, uid: u32) -> Arc<Cred> {
-        Arc::new(Cred { uid, gid: uid, cap_effective: 0, user_ns: self.inner.init_user_ns.clone() })
+        Arc::new(Cred::user(uid, self.init_user_ns().clone()))
     }
 
     /// Root without `CAP_NET_ADMIN` (as `setpriv --bounding-set=-net_admin`).
     pub fn root_cred_without_net_admin(&self) -> Arc<Cred> {
-        let c = self.root_cred();
-        Arc::new(Cred { cap_effective: c.cap_effective & !(1u64 << CAP_NET_ADMIN), ..(*c).clone() })
+        let caps = KernelCap::FULL.without(CAP_NET_ADMIN);
+        Arc::new(Cred::new(0, caps, self.init_user_ns().clone()))
+    }
+
+    /// A cred with only `caps`, in the initial user namespace.
+    pub fn cred_with_caps(&self, uid: u32, caps: &[Capability]) -> Arc<Cred> {
+        Arc::new(Cred::new(uid, KernelCap::of(caps), self.init_user_ns().clone()))
     }
 
     /// A new process with `cred` and the next free pid.
     pub fn spawn_task(&self, cred: Arc<Cred>) -> Arc<Task> {
         let pid = self.inner.next_pid.fetch_add(1, Ordering::Relaxed);
-        Arc::new(Task::new(pid, cred, self.inner.init_user_ns.clone(), self.inner.families.clone()))
+        Arc::new(Task::new(pid, cred, self.inner.families.clone()))
     }
 
     /// A new root process.
     pub fn root_task(&self) -> Arc<Task> {
         self.spawn_task(self.root_cred())
-    }
-
-    /// A capability helper for tests: a cred with only `caps`.
-    pub fn cred_with_caps(&self, uid: u32, caps: &[u32]) -> Arc<Cred> {
-        let mut set = 0u64;
-        for &c in caps {
-            set |= 1u64 << c;
-        }
-        let _ = CAP_NET_BROADCAST;
-        Arc::new(Cred {
-            uid,
-            gid: uid,
-            cap_effective: set,
-            user_ns: self.inner.init_user_ns.clone(),
-        })
     }
 }

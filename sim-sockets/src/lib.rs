@@ -5,11 +5,11 @@
 pub mod af_key;
 pub mod kernel;
 pub mod netlink;
-mod pending_deps;
 pub mod skbuff;
 pub mod socket;
 pub mod xfrm_user;
 
 pub use kernel::{ClockChoice, Kernel, KernelConfig};
-pub use pending_deps::netns::{CAP_NET_ADMIN, CAP_NET_BROADCAST, Cred, Net, UserNs};
+pub use sim_netns::cred::CAP_NET_BROADCAST;
+pub use sim_netns::{CAP_NET_ADMIN, Capability, Cred, KernelCap, Net, UserNs};
 pub use socket::{MsgHdr, RecvMsg, Socket, Task};

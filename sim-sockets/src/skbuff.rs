@@ -4,7 +4,7 @@
 
 use sim_core::sync::Arc;
 
-use crate::pending_deps::netns::Cred;
+use sim_netns::Cred;
 
 /// `SKB_DATA_ALIGN`: cache-line alignment of skb data areas (x86_64).
 pub const SMP_CACHE_BYTES: usize = 64;

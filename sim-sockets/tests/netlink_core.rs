@@ -292,7 +292,7 @@ fn destroying_a_namespace_releases_its_kernel_socket() {
     let t = k.root_task();
     let s = open(&t, &n2);
     assert!(k.netlink_kernel_sock(&n2, TEST_PROTO).is_some());
-    k.destroy_net(&n2);
+    k.destroy_net(&n2).unwrap();
     assert!(k.netlink_kernel_sock(&n2, TEST_PROTO).is_none());
     let m = msg(T_ECHO, NLM_F_REQUEST, 1, &[]);
     assert_eq!(s.sendto(&t, &m, 0, None), Err(Errno::ECONNREFUSED));

@@ -11,7 +11,6 @@ use sim_core::{Errno, KResult, KernelRng};
 use super::dump::{DumpState, netlink_dump};
 use super::wire::SockaddrNl;
 use super::*;
-use crate::pending_deps::netns::{CAP_NET_ADMIN, CAP_NET_BROADCAST, Net};
 use crate::skbuff::{NETLINK_SKB_DST, SkBuff};
 use crate::socket::{
     AF_NETLINK, AF_UNSPEC, MSG_DONTWAIT, MSG_OOB, MSG_TRUNC, MsgHdr, NetProtoFamily, ProtoOps,
@@ -19,6 +18,8 @@ use crate::socket::{
 };
 use sim_core::rcu::{RcuList, rcu_read_lock, synchronize_rcu};
 use sim_core::wait::WaitQueue;
+use sim_netns::cred::CAP_NET_BROADCAST;
+use sim_netns::{CAP_NET_ADMIN, Capability, Net, ns_capable};
 
 static NL_TABLE_LOCK: LockClassKey = LockClassKey::new("nl_table_lock", LockKind::RwLock);
 static NLK_CB_MUTEX: LockClassKey = LockClassKey::new("nlk_cb_mutex", LockKind::Mutex);
@@ -346,11 +347,11 @@ fn netlink_allowed(nlk: &NetlinkSock, task: &Task, flag: u32) -> bool {
 /// `netlink_net_capable()`: the message came with an explicit address or
 /// the sending socket's opener had `cap` over the namespace's owner, and
 /// the sending task has it now.
-pub fn netlink_net_capable(rcv: &NetlinkRcv<'_>, cap: u32) -> bool {
+pub fn netlink_net_capable(rcv: &NetlinkRcv<'_>, cap: Capability) -> bool {
     let user_ns = rcv.ksk.sk.net.user_ns();
     let dst_or_file = rcv.skb.cb.flags & NETLINK_SKB_DST != 0
-        || rcv.ssk.sk.opener.as_ref().is_some_and(|c| c.ns_capable(user_ns, cap));
-    dst_or_file && rcv.skb.cb.creds.as_ref().is_some_and(|c| c.ns_capable(user_ns, cap))
+        || rcv.ssk.sk.opener.as_ref().is_some_and(|c| ns_capable(c, user_ns, cap));
+    dst_or_file && rcv.skb.cb.creds.as_ref().is_some_and(|c| ns_capable(c, user_ns, cap))
 }
 
 /// `netlink_insert()`: binds `portid` under the socket lock. A socket

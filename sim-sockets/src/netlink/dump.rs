@@ -17,8 +17,8 @@ use super::af_netlink::{
 use super::wire::{
     NLM_F_ACK_TLVS, NLM_F_MULTI, NLMSG_DONE, NLMSGERR_ATTR_MSG, NlMsg, nlmsg_total_size,
 };
-use crate::pending_deps::netns::Net;
 use crate::skbuff::{SkBuffMut, skb_truesize};
+use sim_netns::Net;
 
 /// `struct netlink_callback`: what a dump callback sees and keeps between
 /// rounds.

@@ -13,7 +13,7 @@ use sim_core::{Errno, KResult};
 pub use sock::{Sock, datagram_poll};
 pub use task::Task;
 
-use crate::pending_deps::netns::Net;
+use sim_netns::Net;
 
 /// `AF_UNSPEC`.
 pub const AF_UNSPEC: i32 = 0;

@@ -12,9 +12,9 @@ use sim_core::{Errno, KResult};
 
 use super::task::Task;
 use super::*;
-use crate::pending_deps::netns::{CAP_NET_ADMIN, Cred, Net};
 use crate::skbuff::{SKB_SHINFO_SIZE, SKB_STRUCT_SIZE, SkBuff};
 use sim_core::wait::WaitQueue;
+use sim_netns::{CAP_NET_ADMIN, Cred, Net};
 
 static SK_RECEIVE_QUEUE_LOCK: LockClassKey =
     LockClassKey::new("sk_receive_queue.lock", LockKind::SpinBh);

@@ -5,26 +5,20 @@ use sim_core::KResult;
 use sim_core::sync::Arc;
 
 use super::{NetFamilies, Socket, sock_create};
-use crate::pending_deps::netns::{Cred, Net, UserNs};
 use sim_core::task::SignalState;
+use sim_netns::{Capability, Cred, Net, UserNs, ns_capable};
 
 /// `struct task_struct` as far as sockets care.
 pub struct Task {
     tgid: i32,
     cred: Arc<Cred>,
     signal: SignalState,
-    init_user_ns: Arc<UserNs>,
     families: Arc<NetFamilies>,
 }
 
 impl Task {
-    pub(crate) fn new(
-        tgid: i32,
-        cred: Arc<Cred>,
-        init_user_ns: Arc<UserNs>,
-        families: Arc<NetFamilies>,
-    ) -> Self {
-        Task { tgid, cred, signal: SignalState::new(), init_user_ns, families }
+    pub(crate) fn new(tgid: i32, cred: Arc<Cred>, families: Arc<NetFamilies>) -> Self {
+        Task { tgid, cred, signal: SignalState::new(), families }
     }
 
     /// `task_tgid_vnr(current)`: the process id.
@@ -53,13 +47,13 @@ impl Task {
     }
 
     /// `ns_capable(user_ns, cap)` for this task.
-    pub fn ns_capable(&self, user_ns: &Arc<UserNs>, cap: u32) -> bool {
-        self.cred.ns_capable(user_ns, cap)
+    pub fn ns_capable(&self, user_ns: &Arc<UserNs>, cap: Capability) -> bool {
+        ns_capable(&self.cred, user_ns, cap)
     }
 
     /// `capable(cap)`: the capability over the initial user namespace.
-    pub fn capable(&self, cap: u32) -> bool {
-        self.cred.ns_capable(&self.init_user_ns, cap)
+    pub fn capable(&self, cap: Capability) -> bool {
+        self.cred.capable(cap)
     }
 
     /// `socket(2)` in `net`.
