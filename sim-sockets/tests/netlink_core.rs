@@ -599,3 +599,31 @@ fn kernel_sockets_and_has_listeners() {
         Some(Errno::EADDRINUSE)
     );
 }
+
+#[test]
+fn same_seed_same_port_ids() {
+    let ids = |seed| {
+        let k = sim_sockets::Kernel::with_seed(seed);
+        k.register_netlink_protocol(TEST_PROTO, |_, _| NetlinkKernelCfg::default()).unwrap();
+        let net = k.init_net();
+        let t = k.root_task();
+        (0..4)
+            .map(|_| {
+                let s = open(&t, &net);
+                s.bind(&t, &addr(0, 0)).unwrap();
+                let p = portid(&s);
+                std::mem::forget(s);
+                p
+            })
+            .collect::<Vec<u32>>()
+    };
+    let a = ids(7);
+    assert_eq!(a, ids(7));
+    assert_ne!(a[1..], ids(8)[1..]);
+    // After the tgid, each autobind starts from a fresh random negative id
+    // (the rover is local to netlink_autobind).
+    for &p in &a[1..] {
+        assert!((i32::MIN..=-4097).contains(&(p as i32)));
+    }
+    assert!(a[1] != a[2] && a[2] != a[3] && a[1] != a[3]);
+}

@@ -627,3 +627,61 @@ mod tests {
         assert_eq!(SockaddrNl::parse(&[0; 11]).err(), Some(Errno::EINVAL));
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Arbitrary bytes never make the parsers panic, and every message
+        /// and attribute they yield lies inside the input.
+        #[test]
+        fn parsers_stay_in_bounds(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let mut seen = 0;
+            for (at, m) in NlMsgIter::new(&bytes) {
+                prop_assert!(at + m.len() as usize <= bytes.len());
+                prop_assert!(m.len() as usize >= NLMSG_HDRLEN);
+                if let Some(attrs) = m.attrs(4) {
+                    for a in attrs {
+                        prop_assert!(a.offset + a.len() as usize <= m.len() as usize);
+                        let _ = (a.kind(), a.get_u32(), a.nested().count());
+                    }
+                }
+                let _ = NlMsgErrRepr::parse(&m);
+                seen += 1;
+            }
+            prop_assert!(seen <= bytes.len() / NLMSG_HDRLEN);
+        }
+
+        /// An emitted error message parses back to itself.
+        #[test]
+        fn nlmsgerr_round_trips(
+            error in any::<i32>(),
+            capped in any::<bool>(),
+            payload in proptest::collection::vec(any::<u8>(), 0..40),
+            msg in proptest::option::of("[a-z ]{0,20}"),
+            offs in proptest::option::of(any::<u32>()),
+        ) {
+            let req_len = (NLMSG_HDRLEN + payload.len()) as u32;
+            let mut flags = if capped { NLM_F_CAPPED } else { 0 };
+            if msg.is_some() || offs.is_some() {
+                flags |= NLM_F_ACK_TLVS;
+            }
+            let e = NlMsgErrRepr {
+                hdr: NlMsgHdrRepr { len: 0, msg_type: NLMSG_ERROR, flags, seq: 3, pid: 4 },
+                error,
+                req: NlMsgHdrRepr { len: req_len, msg_type: 0x20, flags: 1, seq: 3, pid: 0 },
+                req_payload: if capped { Vec::new() } else { payload },
+                ext_msg: msg,
+                ext_offs: offs,
+                ..Default::default()
+            };
+            let b = e.emit();
+            prop_assert_eq!(b.len(), e.buffer_len());
+            let m = NlMsg::new_checked(&b).unwrap();
+            let back = NlMsgErrRepr::parse(&m).unwrap();
+            prop_assert_eq!(back, NlMsgErrRepr { hdr: NlMsgHdrRepr { len: b.len() as u32, ..e.hdr }, ..e });
+        }
+    }
+}
