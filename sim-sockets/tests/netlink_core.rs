@@ -23,7 +23,7 @@ fn autobind_uses_tgid_then_negative_ids_and_explicit_ids_collide() {
     b.bind(&t, &addr(0, 0)).unwrap();
     let pb = portid(&b) as i32;
     assert!((i32::MIN..=-4097).contains(&pb), "collision picks a random negative id, got {pb}");
-    // The rover counts down from the random start.
+    // Autobind on first send; each call draws a fresh random start.
     c.sendto(&t, &msg(T_ECHO, NLM_F_REQUEST, 1, &[]), 0, None).unwrap();
     let pc = portid(&c) as i32;
     assert!((i32::MIN..=-4097).contains(&pc));

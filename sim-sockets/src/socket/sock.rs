@@ -159,6 +159,18 @@ impl Sock {
         self.wake_readers();
     }
 
+    /// `sock_queue_rcv_skb()`: `ENOMEM` (and a drop) when the receive
+    /// memory already reaches `sk_rcvbuf`, else charge and queue.
+    pub fn sock_queue_rcv_skb(&self, skb: SkBuff) -> KResult<()> {
+        if self.rmem_alloc() >= self.rcvbuf() {
+            self.inc_drops();
+            return Err(Errno::ENOMEM);
+        }
+        self.rmem_charge(skb.truesize);
+        self.queue_tail(skb);
+        Ok(())
+    }
+
     /// `skb_queue_purge()`: frees (and uncharges) everything queued.
     pub fn queue_purge(&self) {
         let q: VecDeque<SkBuff> = {
@@ -317,4 +329,35 @@ pub fn sock_getsockopt(sk: &Sock, optname: i32, optlen: i32) -> KResult<Vec<u8>>
     };
     let n = (optlen as usize).min(4);
     Ok(v.to_le_bytes()[..n].to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim_netns::NetRegistry;
+
+    #[test]
+    fn queue_rcv_skb_accounts_and_drops() {
+        let reg = NetRegistry::new();
+        let sk = Sock::new(reg.init_net().clone(), AF_KEY, SOCK_RAW, 2, None);
+        let sk_min = SOCK_MIN_RCVBUF as usize;
+        sk.rcvbuf.store(SOCK_MIN_RCVBUF, Ordering::Release);
+        let skb = || SkBuff::new(vec![0; 100], 100);
+        assert_eq!(skb().truesize, 896);
+        // 0, 896, 1792 are below 2304; 2688 is not.
+        for _ in 0..3 {
+            sk.sock_queue_rcv_skb(skb()).unwrap();
+        }
+        assert_eq!(sk.rmem_alloc(), 3 * 896);
+        assert!(sk.rmem_alloc() > sk_min);
+        assert_eq!(sk.sock_queue_rcv_skb(skb()), Err(Errno::ENOMEM));
+        assert_eq!((sk.drops(), sk.queue_len()), (1, 3));
+        assert_eq!(datagram_poll(&sk) & POLLIN, POLLIN);
+        sk.queue_purge();
+        assert_eq!((sk.rmem_alloc(), sk.queue_len()), (0, 0));
+        sk.set_err(Errno::ENOBUFS);
+        assert_eq!(datagram_poll(&sk) & POLLERR, POLLERR);
+        assert_eq!(sk.sock_error(), Some(Errno::ENOBUFS));
+        assert_eq!(sk.sock_error(), None);
+    }
 }
