@@ -63,6 +63,8 @@ struct KernelInner {
     ksocks: Mutex<HashMap<(u64, i32), Arc<NetlinkSock>>>,
     next_pid: AtomicI32,
     next_net: AtomicI32,
+    /// Every task spawned (the task list).
+    tasks: Mutex<Vec<Arc<Task>>>,
 }
 
 impl Drop for KernelInner {
@@ -106,6 +108,7 @@ impl Kernel {
                 ksocks: Mutex::new(HashMap::new()),
                 next_pid: AtomicI32::new(1000),
                 next_net: AtomicI32::new(1),
+                tasks: Mutex::new(Vec::new()),
             }),
         }
     }
@@ -252,7 +255,19 @@ impl Kernel {
     /// A new process with `cred` and the next free pid.
     pub fn spawn_task(&self, cred: Arc<Cred>) -> Arc<Task> {
         let pid = self.inner.next_pid.fetch_add(1, Ordering::Relaxed);
-        Arc::new(Task::new(pid, cred, self.inner.families.clone()))
+        let task = Arc::new(Task::new(pid, cred, self.inner.families.clone()));
+        self.inner.tasks.lock().push(task.clone());
+        task
+    }
+
+    /// `find_task_by_vpid()`.
+    pub fn find_task(&self, pid: i32) -> Option<Arc<Task>> {
+        self.inner.tasks.lock().iter().find(|t| t.tgid() == pid).cloned()
+    }
+
+    /// Every task spawned so far.
+    pub fn tasks(&self) -> Vec<Arc<Task>> {
+        self.inner.tasks.lock().clone()
     }
 
     /// A new root process.

@@ -627,3 +627,30 @@ fn same_seed_same_port_ids() {
     }
     assert!(a[1] != a[2] && a[2] != a[3] && a[1] != a[3]);
 }
+
+#[test]
+fn the_kernel_handle_owns_tasks_namespaces_and_clock() {
+    let k = sim_sockets::Kernel::new(sim_sockets::KernelConfig {
+        seed: 3,
+        clock: sim_sockets::ClockChoice::Virtual,
+    });
+    let t = k.root_task();
+    let u = k.spawn_task(k.user_cred(1000));
+    assert_eq!(k.find_task(u.tgid()).map(|x| x.tgid()), Some(u.tgid()));
+    assert_eq!(k.tasks().len(), 2);
+    assert!(t.capable(sim_sockets::CAP_NET_ADMIN) && !u.capable(sim_sockets::CAP_NET_ADMIN));
+    let before = k.clock().now();
+    k.advance(std::time::Duration::from_millis(1500));
+    assert_eq!(k.clock().now() - before, std::time::Duration::from_millis(1500));
+    let n = k.create_net().unwrap();
+    assert!(k.nets().nets().iter().any(|x| x.id() == n.id()));
+    k.destroy_net(&n).unwrap();
+    assert_eq!(k.destroy_net(&n), Err(Errno::ENOENT));
+    assert_eq!(k.destroy_net(&k.init_net()), Err(Errno::EINVAL));
+    // A namespace owned by a user namespace the user created: the user is
+    // capable there, not in the initial namespace.
+    let uns = k.create_user_ns(u.cred()).unwrap();
+    let n2 = k.create_net_in("mine", uns.clone()).unwrap();
+    assert!(u.ns_capable(n2.user_ns(), sim_sockets::CAP_NET_ADMIN));
+    assert!(!u.ns_capable(k.init_user_ns(), sim_sockets::CAP_NET_ADMIN));
+}

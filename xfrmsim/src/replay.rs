@@ -323,11 +323,21 @@ impl Replay {
     }
 
     /// Runs a whole script: one output line per non-blank input line.
-    pub fn run(&mut self, input: impl BufRead, mut out: impl Write) -> std::io::Result<()> {
-        for line in input.lines() {
-            let line = line?;
-            if let Some(o) = self.line(&line) {
+    /// A line that is not UTF-8 is malformed; only a read error ends the run.
+    pub fn run(&mut self, mut input: impl BufRead, mut out: impl Write) -> std::io::Result<()> {
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            if input.read_until(b'\n', &mut buf)? == 0 {
+                break;
+            }
+            let o = match std::str::from_utf8(&buf) {
+                Ok(line) => self.line(line),
+                Err(_) => Some(serde_json::json!({ "error": "line is not UTF-8" }).to_string()),
+            };
+            if let Some(o) = o {
                 writeln!(out, "{o}")?;
+                out.flush()?;
             }
         }
         out.flush()
