@@ -654,3 +654,29 @@ fn the_kernel_handle_owns_tasks_namespaces_and_clock() {
     assert!(u.ns_capable(n2.user_ns(), sim_sockets::CAP_NET_ADMIN));
     assert!(!u.ns_capable(k.init_user_ns(), sim_sockets::CAP_NET_ADMIN));
 }
+
+/// The lock order the netlink core takes, as the CI gate compares it.
+const NETLINK_LOCK_ORDER: &str = "nlk_cb_mutex -> sk_receive_queue.lock\n";
+
+#[test]
+fn netlink_paths_take_only_the_expected_lock_order() {
+    let k = kernel();
+    let net = k.init_net();
+    let t = k.root_task();
+    let a = open(&t, &net);
+    a.bind(&t, &addr(0, 1)).unwrap();
+    a.setsockopt_int(&t, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, 2).unwrap();
+    a.getsockopt(&t, SOL_NETLINK, NETLINK_LIST_MEMBERSHIPS, 8).unwrap();
+    a.sendto(&t, &msg(T_MCAST, NLM_F_REQUEST, 1, &[1, 0, 0, 0]), 0, None).unwrap();
+    a.sendto(&t, &msg(T_DUMP, NLM_F_REQUEST | NLM_F_DUMP, 2, &[30, 100]), 0, None).unwrap();
+    a.sendto(&t, &msg(T_FAIL, NLM_F_REQUEST, 3, &[]), 0, None).unwrap();
+    drain(&a, &t, 1024);
+    a.sendto(&t, &msg(T_DUMP, NLM_F_REQUEST | NLM_F_DUMP, 4, &[30, 100]), 0, None).unwrap();
+    a.close();
+    let ours = ["nl_table_lock", "nlk_cb_mutex", "sk_lock-AF_NETLINK", "sk_receive_queue.lock"];
+    let g = lockdep::dependency_graph().filter(|c| ours.contains(&c));
+    let check = lockdep::check_order(&g, NETLINK_LOCK_ORDER).unwrap();
+    assert!(check.is_ok(), "{}", g.to_text());
+    assert!(g.to_text().contains("nlk_cb_mutex -> sk_receive_queue.lock"), "{}", g.to_text());
+    lockdep::assert_no_reports();
+}
