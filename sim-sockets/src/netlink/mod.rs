@@ -1,6 +1,23 @@
 //! The netlink core (`net/netlink/af_netlink.c`): the per-protocol tables,
 //! port ids, multicast groups, unicast and broadcast delivery, dumps and
 //! ACKs.
+//!
+//! A protocol plugs in as `xfrm_user_net_init` does: a pernet init that
+//! creates the namespace's kernel socket with an input function,
+//!
+//! ```ignore
+//! kernel.register_netlink_protocol(NETLINK_XFRM, |_kernel, _net| NetlinkKernelCfg {
+//!     groups: XFRMNLGRP_MAX,
+//!     input: Some(NetlinkInput::new(|rcv| netlink_rcv_skb(rcv, xfrm_user_rcv_msg))),
+//!     ..Default::default()
+//! })?;
+//! ```
+//!
+//! where the per-message callback returns `Ok(())`, an errno to ACK, or
+//! the `EINTR` that [`netlink_dump_start`] returns for a started dump; it
+//! replies with [`nlmsg_unicast`], notifies with
+//! [`af_netlink::nlmsg_multicast`] on [`NetlinkCore::kernel_sock`], checks
+//! rights with [`netlink_net_capable`] and fills [`ExtAck`].
 
 pub mod ack;
 pub mod af_netlink;
