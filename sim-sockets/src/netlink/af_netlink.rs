@@ -1,8 +1,6 @@
 //! `net/netlink/af_netlink.c`: netlink sockets, the per-protocol table
 //! (`nl_table`), port ids, groups, unicast, broadcast, kernel sockets.
 
-use std::collections::VecDeque;
-
 use sim_core::lockdep::{self, LockClassKey, LockKind};
 use sim_core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use sim_core::sync::{Arc, ConcurrentMap};
@@ -1120,11 +1118,4 @@ impl ProtoOps for NetlinkSocket {
     fn recvmsg(&self, task: &Task, len: usize, flags: i32) -> KResult<RecvMsg> {
         netlink_recvmsg(&self.0, task, len, flags)
     }
-}
-
-#[allow(dead_code)]
-fn _assert_send_sync() {
-    fn f<T: Send + Sync>() {}
-    f::<NetlinkSock>();
-    f::<VecDeque<SkBuff>>();
 }
