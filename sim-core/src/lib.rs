@@ -14,3 +14,4 @@ pub mod rcu;
 pub mod task;
 pub mod time;
 pub mod wait;
+pub mod xfrm;
