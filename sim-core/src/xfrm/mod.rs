@@ -13,6 +13,7 @@ pub mod locks;
 pub mod policy;
 pub mod selector;
 pub mod state;
+pub mod state_table;
 
 pub use addr::{AF_INET, AF_INET6, AF_UNSPEC, XfrmAddress};
 pub use algo::{XfrmAlgo, XfrmAlgoAead, XfrmAlgoAuth};
@@ -23,3 +24,4 @@ pub use state::{
     XfrmEncapTmpl, XfrmId, XfrmKmState, XfrmMark, XfrmReplayState, XfrmReplayStateEsn, XfrmSecCtx,
     XfrmState, XfrmStateInfo, XfrmStateMut, XfrmStats,
 };
+pub use state_table::{StateTable, XfrmExpiryHook, XfrmStateWalk, XfrmkSadinfo};

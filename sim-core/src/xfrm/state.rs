@@ -388,6 +388,8 @@ pub struct XfrmState {
     /// Position in `state_all` (larger = newer); 0 while unlinked. Written
     /// under `xfrm_state_lock`.
     pub(crate) all_id: AtomicU64,
+    /// Slab slot in the SAD while linked.
+    pub(crate) slot: AtomicU32,
     /// `x->lock`.
     pub lock: SpinLock<XfrmStateMut>,
 }
@@ -461,6 +463,7 @@ impl XfrmState {
             genid: AtomicU32::new(0),
             tunnel_users: AtomicU32::new(0),
             all_id: AtomicU64::new(0),
+            slot: AtomicU32::new(u32::MAX),
             lock: SpinLock::new(
                 &XFRM_STATE_X_LOCK,
                 XfrmStateMut {
@@ -495,7 +498,6 @@ impl XfrmState {
 
     /// Sets the SPI. Only the SAD does this (`xfrm_alloc_spi`), under the
     /// table lock, so that the SPI index stays consistent.
-    #[allow(dead_code)] // used by the SAD
     pub(crate) fn set_spi(&self, spi: u32) {
         self.spi.store(spi, Ordering::Release);
     }
