@@ -169,12 +169,7 @@ pub trait KeyManager: Send + Sync + 'static {
     }
 
     /// `notify_policy(xp, dir, c)`: a policy event (`xp` = None for flush).
-    fn notify_policy(
-        &self,
-        _xp: Option<&Arc<XfrmPolicy>>,
-        _dir: u8,
-        _c: &KmEvent,
-    ) -> KResult<()> {
+    fn notify_policy(&self, _xp: Option<&Arc<XfrmPolicy>>, _dir: u8, _c: &KmEvent) -> KResult<()> {
         Ok(())
     }
 

@@ -12,6 +12,7 @@ pub mod lifetime;
 pub mod locks;
 pub mod policy;
 pub mod selector;
+pub mod spd;
 pub mod state;
 pub mod state_table;
 
@@ -20,6 +21,7 @@ pub use algo::{XfrmAlgo, XfrmAlgoAead, XfrmAlgoAuth};
 pub use lifetime::{XFRM_INF, XfrmLifetimeCfg, XfrmLifetimeCur};
 pub use policy::{XfrmPolicyInfo, XfrmTmpl};
 pub use selector::{XfrmFlow, XfrmSelector, xfrm_selector_match};
+pub use spd::{PolicyTable, XfrmPolicy, XfrmPolicyWalk, XfrmkSpdinfo};
 pub use state::{
     XfrmEncapTmpl, XfrmId, XfrmKmState, XfrmMark, XfrmReplayState, XfrmReplayStateEsn, XfrmSecCtx,
     XfrmState, XfrmStateInfo, XfrmStateMut, XfrmStats,

@@ -1,0 +1,183 @@
+//! The per-namespace part of the XFRM layer that `struct netns_xfrm` and
+//! `net->mib` hold in Linux: the SAD and SPD, `km_waitq`, the statistics,
+//! the lifetime timers of states and policies (`x->mtimer`,
+//! `xp->timer`), and the switch between the old blocking `xfrm_lookup`
+//! and the current non-blocking one. It lives in a `net_generic` slot
+//! registered by [`crate::Xfrm::new`] (see docs/differences.md).
+
+use std::collections::HashMap;
+
+use sim_core::lockdep::{LockClassKey, LockKind, SpinLock};
+use sim_core::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use sim_core::sync::{Arc, Mutex};
+use sim_core::time::Timer;
+use sim_core::wait::WaitQueue;
+use sim_core::xfrm::state_table::XfrmStateTimerArm;
+use sim_core::xfrm::{PolicyTable, StateTable, XfrmPolicy, XfrmState};
+
+use crate::stats::XfrmMib;
+
+/// The lock that makes larval-state creation in `xfrm_state_find` atomic
+/// (find, `km_query`, insert): the older kernels held `xfrm_state_lock`
+/// across that whole sequence. A BH spinlock; taken before
+/// `xfrm_state_lock` and `&x->lock`, and held across the managers'
+/// `acquire` callbacks as the old kernels did.
+pub static XFRM_STATE_FIND_LOCK: LockClassKey =
+    LockClassKey::new("xfrm_state_find_lock", LockKind::SpinBh);
+
+/// Which `xfrm_lookup` a namespace runs when templates are still being
+/// negotiated.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+#[repr(u8)]
+pub enum XfrmLookupMode {
+    /// The older kernels (the default here): a caller that may sleep waits
+    /// on `km_waitq` and restarts the lookup when woken; `ERESTART` on a
+    /// signal.
+    #[default]
+    Sleeping = 0,
+    /// Current kernels: never sleep; queue (with `XFRM_LOOKUP_QUEUE`),
+    /// blackhole (`xfrm_larval_drop`) or `EAGAIN`.
+    NonBlocking = 1,
+}
+
+/// States whose lifetime timer the SAD asked to arm
+/// ([`XfrmStateTimerArm`]); the layer arms the real timers when the SAD
+/// call returns, since only it knows the namespace and the clock.
+#[derive(Default)]
+pub(crate) struct PendingArms {
+    q: Mutex<Vec<(Arc<XfrmState>, u64)>>,
+}
+
+impl XfrmStateTimerArm for PendingArms {
+    fn arm(&self, x: &Arc<XfrmState>, secs: u64) {
+        self.q.lock().push((x.clone(), secs));
+    }
+}
+
+impl PendingArms {
+    pub(crate) fn take(&self) -> Vec<(Arc<XfrmState>, u64)> {
+        core::mem::take(&mut *self.q.lock())
+    }
+}
+
+/// The XFRM layer's data for one namespace.
+pub struct XfrmKmNet {
+    /// `net->xfrm.state_*`: the SAD.
+    pub sad: StateTable,
+    /// `net->xfrm.policy_*`: the SPD.
+    pub spd: PolicyTable,
+    /// `net->xfrm.km_waitq` (old kernels).
+    pub km_waitq: WaitQueue,
+    /// Bumped before every `wake_up(&km_waitq)`: a sleeper that read it
+    /// before resolving templates sleeps only while it is unchanged, so no
+    /// wake-up between its resolution and its sleep is lost.
+    pub(crate) waitq_events: AtomicU64,
+    /// `net->mib.xfrm_statistics`.
+    pub stats: XfrmMib,
+    lookup_mode: AtomicU8,
+    pub(crate) pending_arms: Arc<PendingArms>,
+    /// `x->mtimer` of each state that has one, by state address.
+    pub(crate) state_timers: Mutex<HashMap<usize, Timer>>,
+    /// `xp->timer` of each policy that has one, by policy address.
+    pub(crate) policy_timers: Mutex<HashMap<usize, Timer>>,
+    pub(crate) find_lock: SpinLock<()>,
+}
+
+impl core::fmt::Debug for XfrmKmNet {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("XfrmKmNet").finish_non_exhaustive()
+    }
+}
+
+impl Default for XfrmKmNet {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl XfrmKmNet {
+    /// `xfrm_net_init`'s part: empty SAD and SPD, zero statistics, the
+    /// sleeping lookup.
+    pub fn new() -> Self {
+        let pending_arms = Arc::new(PendingArms::default());
+        XfrmKmNet {
+            sad: StateTable::with_timer(pending_arms.clone()),
+            spd: PolicyTable::new(),
+            km_waitq: WaitQueue::new(),
+            waitq_events: AtomicU64::new(0),
+            stats: XfrmMib::new(),
+            lookup_mode: AtomicU8::new(XfrmLookupMode::Sleeping as u8),
+            pending_arms,
+            state_timers: Mutex::new(HashMap::new()),
+            policy_timers: Mutex::new(HashMap::new()),
+            find_lock: SpinLock::new(&XFRM_STATE_FIND_LOCK, ()),
+        }
+    }
+
+    /// `wake_up(&net->xfrm.km_waitq)`: every path that can satisfy a
+    /// sleeping lookup calls this (front ends too, e.g. PF_KEY's negative
+    /// ACQUIRE).
+    pub fn km_waitq_wake_up(&self) {
+        self.waitq_events.fetch_add(1, Ordering::SeqCst);
+        self.km_waitq.wake_up();
+    }
+
+    /// Which lookup behaviour the namespace runs.
+    pub fn lookup_mode(&self) -> XfrmLookupMode {
+        match self.lookup_mode.load(Ordering::Relaxed) {
+            1 => XfrmLookupMode::NonBlocking,
+            _ => XfrmLookupMode::Sleeping,
+        }
+    }
+
+    /// Switches the lookup behaviour.
+    pub fn set_lookup_mode(&self, mode: XfrmLookupMode) {
+        self.lookup_mode.store(mode as u8, Ordering::Relaxed);
+    }
+
+    /// Drops the lifetime timer of `x`, if any (`hrtimer_cancel`).
+    pub(crate) fn cancel_state_timer(&self, x: &Arc<XfrmState>) {
+        let t = self.state_timers.lock().remove(&state_key(x));
+        drop(t);
+    }
+
+    /// Drops the lifetime timer of `pol`, if any (`del_timer`).
+    pub(crate) fn cancel_policy_timer(&self, pol: &Arc<XfrmPolicy>) {
+        let t = self.policy_timers.lock().remove(&policy_key(pol));
+        drop(t);
+    }
+
+    /// Drops the timers of states and policies that are gone (after a
+    /// flush).
+    pub(crate) fn prune_timers(&self) {
+        let live_states: std::collections::HashSet<usize> =
+            self.sad.states().iter().map(state_key).collect();
+        let dead: Vec<Timer> = {
+            let mut m = self.state_timers.lock();
+            let keys: Vec<usize> = m.keys().copied().filter(|k| !live_states.contains(k)).collect();
+            keys.iter().filter_map(|k| m.remove(k)).collect()
+        };
+        drop(dead);
+        let live_pols: std::collections::HashSet<usize> =
+            self.spd.policies().iter().map(policy_key).collect();
+        let dead: Vec<Timer> = {
+            let mut m = self.policy_timers.lock();
+            let keys: Vec<usize> = m.keys().copied().filter(|k| !live_pols.contains(k)).collect();
+            keys.iter().filter_map(|k| m.remove(k)).collect()
+        };
+        drop(dead);
+    }
+
+    /// Number of armed-or-idle state timers (tests).
+    pub fn state_timer_count(&self) -> usize {
+        self.state_timers.lock().len()
+    }
+}
+
+pub(crate) fn state_key(x: &Arc<XfrmState>) -> usize {
+    Arc::as_ptr(x) as usize
+}
+
+pub(crate) fn policy_key(p: &Arc<XfrmPolicy>) -> usize {
+    Arc::as_ptr(p) as usize
+}
