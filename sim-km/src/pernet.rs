@@ -122,6 +122,19 @@ impl XfrmKmNet {
         self.km_waitq.wake_up();
     }
 
+    /// How many `km_waitq` wake-ups there have been: a sleeper reads it
+    /// before resolving and sleeps only while it is unchanged.
+    pub fn km_waitq_events(&self) -> u64 {
+        self.waitq_events.load(Ordering::SeqCst)
+    }
+
+    /// Takes the larval-creation lock of `xfrm_state_find` (for models of
+    /// the acquire protocol).
+    #[doc(hidden)]
+    pub fn find_lock_for_models(&self) -> sim_core::lockdep::SpinLockGuard<'_, ()> {
+        self.find_lock.lock_bh()
+    }
+
     /// Which lookup behaviour the namespace runs.
     pub fn lookup_mode(&self) -> XfrmLookupMode {
         match self.lookup_mode.load(Ordering::Relaxed) {
