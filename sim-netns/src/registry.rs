@@ -3,7 +3,7 @@
 //! (`setup_net`), `cleanup_net`, `register_pernet_subsys`/`_device` and the
 //! `net_generic` id allocator.
 
-use sim_core::lockdep::{LockClassKey, LockKind, Mutex};
+use sim_core::lockdep::Mutex;
 use sim_core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use sim_core::sync::{Arc, ConcurrentMap};
 use sim_core::{Errno, KResult};
@@ -14,10 +14,10 @@ use crate::pernet::{GenericOps, PernetGeneric, PernetHandle, PernetOperations};
 use crate::xfrm::XfrmNetOps;
 
 /// `pernet_ops_rwsem`: held for writing while operations are registered
-/// and for reading while a namespace is set up or cleaned up. Modelled as a
-/// sleeping lock of mutex kind, so set-ups and clean-ups exclude each other
-/// too (see docs/differences.md).
-pub static PERNET_OPS_RWSEM: LockClassKey = LockClassKey::new("pernet_ops_rwsem", LockKind::Mutex);
+/// and for reading while a namespace is set up or cleaned up. Its class is
+/// of mutex kind, so set-ups and clean-ups exclude each other too (see
+/// docs/differences.md).
+pub use sim_core::xfrm::locks::PERNET_OPS_RWSEM;
 
 /// Name of the initial namespace.
 pub const INIT_NET_NAME: &str = "init_net";

@@ -12,6 +12,10 @@ use crate::net::Net;
 /// `sysctl_lock` (fs/proc/proc_sysctl.c): guards the registered tables.
 static SYSCTL_LOCK: LockClassKey = LockClassKey::new("sysctl_lock", LockKind::Spin);
 
+/// Runs after a successful write with the new value (a subsystem that
+/// keeps a copy of the value elsewhere updates it here).
+pub type SysctlPostWrite = Arc<dyn Fn(&Net, i32) + Send + Sync>;
+
 /// `struct ctl_table` entry handled by `proc_dointvec`: one `int` that the
 /// owning subsystem reads directly (`READ_ONCE`).
 #[derive(Clone)]
@@ -24,6 +28,8 @@ pub struct CtlTable {
     pub mode: u16,
     /// `data`.
     pub data: Arc<AtomicI32>,
+    /// Called after a write (`None`: plain `proc_dointvec`).
+    pub post_write: Option<SysctlPostWrite>,
 }
 
 /// A handle returned by [`SysctlTable::register`], for
@@ -89,6 +95,7 @@ fn parse_int(text: &str) -> KResult<i32> {
 }
 
 impl SysctlTable {
+    /// A namespace's empty set of tables.
     pub fn new() -> Self {
         SysctlTable { inner: SpinLock::new(&SYSCTL_LOCK, Tables { next: 1, tables: Vec::new() }) }
     }
@@ -156,6 +163,9 @@ impl SysctlTable {
         }
         let v = parse_int(text)?;
         e.data.store(v, Ordering::Relaxed);
+        if let Some(hook) = &e.post_write {
+            hook(net, v);
+        }
         Ok(text.len())
     }
 }

@@ -3,17 +3,18 @@
 //! net/xfrm/xfrm_policy.c, `xfrm_sysctl_init`/`fini` of xfrm_sysctl.c).
 
 use sim_core::KResult;
-use sim_core::lockdep::{LockClassKey, LockKind, Mutex};
+use sim_core::lockdep::Mutex;
 use sim_core::sync::Arc;
 use sim_core::sync::atomic::{AtomicI32, AtomicU8, AtomicU64, Ordering};
+use sim_core::wait::WaitQueue;
+pub use sim_core::xfrm::locks::XFRM_CFG_MUTEX;
+use sim_core::xfrm::policy::{XFRM_POLICY_TYPE_MAIN, XFRM_POLICY_TYPE_SUB};
+use sim_core::xfrm::spd::PolicyTable;
+use sim_core::xfrm::state_table::StateTable;
 
 use crate::net::Net;
 use crate::pernet::PernetOperations;
 use crate::sysctl::{CtlTable, SysctlHeader};
-
-/// `net->xfrm.xfrm_cfg_mutex`: serialises configuration requests (one
-/// NETLINK_XFRM datagram, one PF_KEY `sendmsg`) in a namespace.
-pub static XFRM_CFG_MUTEX: LockClassKey = LockClassKey::new("xfrm_cfg_mutex", LockKind::Mutex);
 
 /// `XFRM_AE_ETIME`: default `xfrm_aevent_etime` (units of 100 ms).
 pub const XFRM_AE_ETIME: i32 = 10;
@@ -29,28 +30,12 @@ pub const XFRM_USERPOLICY_BLOCK: u8 = 1;
 /// `XFRM_USERPOLICY_ACCEPT` (`policy_default` value, the initial one).
 pub const XFRM_USERPOLICY_ACCEPT: u8 = 2;
 
-/// PLACEHOLDER for `net->xfrm.km_waitq` until `sim_core::wait::WaitQueue`
-/// is available: swap this field type for the real wait queue. It only
-/// counts `wake_up` calls; nothing can sleep on it.
-#[derive(Debug, Default)]
-pub struct KmWaitqPlaceholder {
-    wakeups: AtomicU64,
-}
-
-impl KmWaitqPlaceholder {
-    /// `wake_up(&net->xfrm.km_waitq)` (recorded only).
-    pub fn wake_up(&self) {
-        self.wakeups.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// How many times `wake_up` was called.
-    pub fn wakeups(&self) -> u64 {
-        self.wakeups.load(Ordering::Relaxed)
-    }
-}
-
 /// `struct netns_xfrm`.
 pub struct NetnsXfrm {
+    /// The SAD (`state_all`, `state_bydst`… and `xfrm_state_lock`).
+    pub state: StateTable,
+    /// The SPD (`policy_all`, `policy_bydst`… and `xfrm_policy_lock`).
+    pub policy: PolicyTable,
     /// `sysctl_aevent_etime` (`net.core.xfrm_aevent_etime`).
     pub sysctl_aevent_etime: Arc<AtomicI32>,
     /// `sysctl_aevent_rseqth` (`net.core.xfrm_aevent_rseqth`).
@@ -63,8 +48,9 @@ pub struct NetnsXfrm {
     sysctl_hdr: AtomicU64,
     /// `xfrm_cfg_mutex`.
     pub xfrm_cfg_mutex: Mutex<()>,
-    /// `km_waitq` (see [`KmWaitqPlaceholder`]).
-    pub km_waitq: KmWaitqPlaceholder,
+    /// `km_waitq`: where the blocking acquire path of older kernels sleeps
+    /// until a key manager answers.
+    pub km_waitq: WaitQueue,
     /// `policy_default[XFRM_POLICY_MAX]` (in, out, fwd).
     policy_default: [AtomicU8; 3],
 }
@@ -80,13 +66,15 @@ impl NetnsXfrm {
     /// gives it its defaults.
     pub fn new() -> Self {
         NetnsXfrm {
+            state: StateTable::new(),
+            policy: PolicyTable::new(),
             sysctl_aevent_etime: Arc::new(AtomicI32::new(0)),
             sysctl_aevent_rseqth: Arc::new(AtomicI32::new(0)),
             sysctl_larval_drop: Arc::new(AtomicI32::new(0)),
             sysctl_acq_expires: Arc::new(AtomicI32::new(0)),
             sysctl_hdr: AtomicU64::new(0),
             xfrm_cfg_mutex: Mutex::new(&XFRM_CFG_MUTEX, ()),
-            km_waitq: KmWaitqPlaceholder::default(),
+            km_waitq: WaitQueue::new(),
             policy_default: [AtomicU8::new(0), AtomicU8::new(0), AtomicU8::new(0)],
         }
     }
@@ -138,18 +126,25 @@ impl NetnsXfrm {
 fn xfrm_sysctl_init(net: &Net) {
     let x = &net.xfrm;
     x.sysctl_defaults();
+    // The SAD keeps its own copy of xfrm_acq_expires for larval states.
+    x.state.set_acq_expires(x.acq_expires());
     let entry = |procname, data: &Arc<AtomicI32>| CtlTable {
         path: "net/core",
         procname,
         mode: 0o644,
         data: data.clone(),
+        post_write: None,
+    };
+    let acq = CtlTable {
+        post_write: Some(Arc::new(|net: &Net, v: i32| net.xfrm.state.set_acq_expires(v as u32))),
+        ..entry("xfrm_acq_expires", &x.sysctl_acq_expires)
     };
     let table = if net.user_ns().is_init() {
         vec![
             entry("xfrm_aevent_etime", &x.sysctl_aevent_etime),
             entry("xfrm_aevent_rseqth", &x.sysctl_aevent_rseqth),
             entry("xfrm_larval_drop", &x.sysctl_larval_drop),
-            entry("xfrm_acq_expires", &x.sysctl_acq_expires),
+            acq,
         ]
     } else {
         Vec::new()
@@ -185,9 +180,14 @@ impl PernetOperations for XfrmNetOps {
         Ok(())
     }
 
-    /// `xfrm_net_exit`: sysctls, then the SPD and the SAD are flushed (no
-    /// key-manager notifications).
+    /// `xfrm_net_exit`: sysctls, then `xfrm_policy_fini` (flush SUB, then
+    /// MAIN policies) and `xfrm_state_fini` (flush every state). No
+    /// key-manager notifications: flushes never send any.
     fn exit(&self, net: &Net) {
         xfrm_sysctl_fini(net);
+        // ESRCH only says there was nothing to flush.
+        let _ = net.xfrm.policy.xfrm_policy_flush(XFRM_POLICY_TYPE_SUB);
+        let _ = net.xfrm.policy.xfrm_policy_flush(XFRM_POLICY_TYPE_MAIN);
+        let _ = net.xfrm.state.xfrm_state_flush(0);
     }
 }

@@ -15,6 +15,7 @@ pub mod selector;
 pub mod spd;
 pub mod state;
 pub mod state_table;
+pub mod state_timers;
 
 pub use addr::{AF_INET, AF_INET6, AF_UNSPEC, XfrmAddress};
 pub use algo::{XfrmAlgo, XfrmAlgoAead, XfrmAlgoAuth};
@@ -27,3 +28,4 @@ pub use state::{
     XfrmState, XfrmStateInfo, XfrmStateMut, XfrmStats,
 };
 pub use state_table::{StateTable, XfrmExpiryHook, XfrmStateWalk, XfrmkSadinfo};
+pub use state_timers::XfrmStateTimers;

@@ -508,11 +508,13 @@ impl XfrmState {
         self.seq.load(Ordering::Acquire)
     }
 
-    /// Sets `km.seq` (as each key manager's `acquire` does). Only valid
-    /// before the state is inserted: the SAD's by-sequence index is keyed
-    /// on it.
+    /// Sets `km.seq` (as each key manager's `acquire` does) on a state not
+    /// yet in a table. Ignored once the state is linked: the SAD's
+    /// by-sequence index is keyed on it.
     pub fn set_seq_before_insert(&self, seq: u32) {
-        self.seq.store(seq, Ordering::Release);
+        if !self.is_linked() {
+            self.seq.store(seq, Ordering::Release);
+        }
     }
 
     /// `km.state`.

@@ -130,7 +130,7 @@ pub trait XfrmExpiryHook {
 pub struct XfrmAcqSeq(AtomicU32);
 
 impl XfrmAcqSeq {
-    pub const fn new() -> Self {
+    pub fn new() -> Self {
         XfrmAcqSeq(AtomicU32::new(0))
     }
 

@@ -784,3 +784,106 @@ fn lockdep_reports_nothing() {
         assert!(r.is_empty(), "{}", r.iter().map(|r| r.text.as_str()).collect::<String>());
     }
 }
+
+#[test]
+fn seq_is_frozen_once_linked() {
+    let t = StateTable::new();
+    let x = valid(info(1, 0x90, IPPROTO_ESP));
+    x.set_seq_before_insert(5);
+    t.xfrm_state_add(&x).unwrap();
+    x.set_seq_before_insert(6);
+    assert_eq!(x.seq(), 5);
+    x.set_km_state(XfrmKmState::Acq);
+    assert!(t.xfrm_find_acq_byseq(0, 5, u32::MAX).is_some());
+    t.xfrm_state_delete(&x).unwrap();
+    assert!(t.xfrm_find_acq_byseq(0, 5, u32::MAX).is_none());
+}
+
+/// Writers and readers on several threads: every state is found while it
+/// exists, counts add up, each walk returns each surviving state once, and
+/// the lock validator reports nothing.
+#[test]
+fn concurrent_add_delete_lookup_walk() {
+    let t = Arc::new(StateTable::new());
+    // States 1..=500 live for the whole test.
+    for spi in 1..=500u32 {
+        t.xfrm_state_add(&valid(XfrmStateInfo::new(
+            AF_INET,
+            XfrmAddress::from_v4_u32(spi),
+            a4(1, 1, 1, 1),
+            spi,
+            IPPROTO_ESP,
+        )))
+        .unwrap();
+    }
+    let mut hs = vec![];
+    for w in 0..2u32 {
+        let t = t.clone();
+        hs.push(std::thread::spawn(move || {
+            for k in 0..2000u32 {
+                let spi = 100_000 * (w + 1) + k;
+                let x = valid(XfrmStateInfo::new(
+                    AF_INET,
+                    XfrmAddress::from_v4_u32(spi),
+                    a4(2, 2, 2, 2),
+                    spi,
+                    IPPROTO_AH,
+                ));
+                t.xfrm_state_add(&x).unwrap();
+                if k % 3 != 0 {
+                    t.xfrm_state_delete(&x).unwrap();
+                }
+            }
+        }));
+    }
+    let reader = {
+        let t = t.clone();
+        std::thread::spawn(move || {
+            for round in 0..20 {
+                for spi in 1..=500u32 {
+                    assert!(
+                        t.xfrm_state_lookup(
+                            0,
+                            &XfrmAddress::from_v4_u32(spi),
+                            spi,
+                            IPPROTO_ESP,
+                            AF_INET
+                        )
+                        .is_some()
+                    );
+                }
+                let mut w = XfrmStateWalk::new(IPPROTO_ESP, None);
+                let mut seen = std::collections::HashSet::new();
+                let mut budget = 37 + round;
+                loop {
+                    let r = t.xfrm_state_walk(&mut w, |x, _| {
+                        if budget == 0 {
+                            return Err(Errno::EMSGSIZE);
+                        }
+                        budget -= 1;
+                        assert!(seen.insert(x.spi()), "state returned twice");
+                        Ok(())
+                    });
+                    budget = 37;
+                    if r.is_ok() {
+                        break;
+                    }
+                }
+                assert_eq!(seen.len(), 500);
+            }
+        })
+    };
+    for h in hs {
+        h.join().unwrap();
+    }
+    reader.join().unwrap();
+    // 2 writers × ceil(2000 / 3) survivors + 500.
+    assert_eq!(t.len(), 500 + 2 * 667);
+    let (_, idx) = t.debug_indexes();
+    for table in &idx[..3] {
+        assert_eq!(table.iter().map(Vec::len).sum::<usize>(), t.len());
+    }
+    for class in [&crate::xfrm::locks::XFRM_STATE_LOCK, &crate::xfrm::locks::XFRM_STATE_X_LOCK] {
+        assert!(crate::lockdep::take_reports_for(class).is_empty());
+    }
+}

@@ -12,6 +12,8 @@ mod policy;
 mod tables;
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests;
 
 pub use policy::XfrmPolicy;
@@ -30,7 +32,7 @@ use crate::xfrm::selector::{XfrmFlow, XfrmSelector, xfrm_selector_match};
 use crate::xfrm::state::{XfrmMark, XfrmSecCtx};
 use crate::{Errno, KResult};
 
-use tables::{BinKey, Chain, DirHash, insert_by_priority, insert_list};
+use tables::{BinKey, Chain, DirHash, InexactBin, insert_by_priority, insert_list};
 
 /// `hash_resize_mutex`: serialises SPD resizes and rebuilds (taken before
 /// `xfrm_policy_lock`).
@@ -121,8 +123,8 @@ struct Spd {
     idx_hmask: u32,
     /// `policy_bydst[dir]`.
     bydst: [DirHash; XFRM_POLICY_MAX as usize],
-    /// The inexact bins (`xfrm_pol_inexact_bin`), each one ordered list.
-    inexact: BTreeMap<BinKey, Chain>,
+    /// The inexact bins (`xfrm_pol_inexact_bin`).
+    inexact: BTreeMap<BinKey, InexactBin>,
     /// `policy_count[2 * XFRM_POLICY_MAX]`.
     count: [u32; 2 * XFRM_POLICY_MAX as usize],
     /// `idx_generator`.
@@ -201,7 +203,10 @@ impl Spd {
         let d = self.bydst.get_mut(usize::from(dir))?;
         match d.bysel_bucket(pol.selector(), pol.family()) {
             Some(b) => d.table.get_mut(b),
-            None => self.inexact.get_mut(&BinKey::of(pol, dir)),
+            None => self
+                .inexact
+                .get_mut(&BinKey::of(pol, dir))
+                .map(|b| b.chain_mut(pol.selector(), pol.family())),
         }
     }
 
@@ -225,10 +230,15 @@ impl Spd {
         Some(pol.clone())
     }
 
-    /// Drops an empty inexact bin (`xfrm_policy_inexact_prune_bin`).
-    fn prune_bin(&mut self, key: &BinKey) {
-        if self.inexact.get(key).is_some_and(|c| c.is_empty()) {
-            self.inexact.remove(key);
+    /// Drops the policy's inexact list, and its bin, once empty
+    /// (`xfrm_policy_inexact_prune_bin`).
+    fn prune_bin(&mut self, pol: &XfrmPolicy, dir: u8) {
+        let key = BinKey::of(pol, dir);
+        if let Some(b) = self.inexact.get_mut(&key) {
+            b.prune(pol.selector(), pol.family());
+            if b.is_empty() {
+                self.inexact.remove(&key);
+            }
         }
     }
 
@@ -263,7 +273,8 @@ impl Spd {
             None => {
                 let key = BinKey { dir, ptype, family: sel.family, if_id };
                 // Smallest pos among the matches (one at most in practice).
-                self.inexact.get(&key)?.iter().filter(matches).min_by_key(|p| p.pos()).cloned()
+                let chain = self.inexact.get(&key)?.chain(sel, sel.family)?;
+                chain.iter().filter(matches).min_by_key(|p| p.pos()).cloned()
             }
         }
     }
@@ -315,7 +326,10 @@ impl PolicyTable {
     /// replaced and its index inherited. A new policy gets the index it asks
     /// for if free, else a generated one. `now` is `add_time`. A table that
     /// outgrew its buckets is resized before returning (the kernel schedules
-    /// that work). `EINVAL` for a direction ≥ 3.
+    /// that work). `EINVAL` for a direction ≥ 3, or for an index asked for
+    /// whose direction bits are not `dir` (`verify_newpolicy_info` refuses
+    /// it in Linux; the table refuses it too, since everything else derives
+    /// a policy's direction from its index).
     pub fn xfrm_policy_insert(
         &self,
         dir: u8,
@@ -323,7 +337,7 @@ impl PolicyTable {
         excl: bool,
         now: u64,
     ) -> KResult<PolicyInsert> {
-        if dir >= XFRM_POLICY_MAX {
+        if dir >= XFRM_POLICY_MAX || (info.index != 0 && xfrm_policy_id2dir(info.index) != dir) {
             return Err(Errno::EINVAL);
         }
         let new = Arc::new(XfrmPolicy::new(info));
@@ -339,10 +353,10 @@ impl PolicyTable {
                 }
                 None => {
                     let key = BinKey::of(&new, dir);
-                    let chain = spd.inexact.entry(key).or_default();
-                    let r = insert_list(chain, &new, excl);
+                    let bin = spd.inexact.entry(key).or_default();
+                    let r = insert_list(bin.chain_mut(new.selector(), new.family()), &new, excl);
                     if r.is_err() {
-                        spd.prune_bin(&key);
+                        spd.prune_bin(&new, dir);
                     }
                     r?
                 }
@@ -391,7 +405,7 @@ impl PolicyTable {
             let pol = t.find_bysel(mark, if_id, ptype, dir, sel, ctx).ok_or(Errno::ENOENT)?;
             if delete {
                 t.unlink(&pol, dir);
-                t.prune_bin(&BinKey::of(&pol, dir));
+                t.prune_bin(&pol, dir);
             }
             pol
         };
@@ -426,7 +440,7 @@ impl PolicyTable {
                 .ok_or(Errno::ENOENT)?;
             if delete {
                 t.unlink(&pol, dir);
-                t.prune_bin(&BinKey::of(&pol, dir));
+                t.prune_bin(&pol, dir);
             }
             pol
         };
@@ -443,7 +457,7 @@ impl PolicyTable {
             let mut t = self.lock();
             let r = t.unlink(pol, dir);
             if dir < XFRM_POLICY_MAX {
-                t.prune_bin(&BinKey::of(pol, dir));
+                t.prune_bin(pol, dir);
             }
             r
         };
@@ -473,7 +487,8 @@ impl PolicyTable {
                 t.unlink(p, p.dir());
             }
             if !victims.is_empty() {
-                t.inexact.retain(|_, c| !c.is_empty());
+                t.inexact.values_mut().for_each(InexactBin::prune_all);
+                t.inexact.retain(|_, b| !b.is_empty());
             }
             victims
         };
@@ -547,23 +562,8 @@ impl PolicyTable {
         let Some(bin) = t.inexact.get(&key) else {
             return exact.cloned();
         };
-        let limit = exact.map_or(u32::MAX, |p| p.priority());
-        for p in bin.iter() {
-            if p.priority() > limit {
-                break;
-            }
-            if !policy_match(p, fl, ptype, family, if_id) {
-                continue;
-            }
-            if let Some(e) = exact
-                && p.priority() == limit
-                && e.pos() < p.pos()
-            {
-                return Some(e.clone());
-            }
-            return Some(p.clone());
-        }
-        exact.cloned()
+        bin.eval_candidates(exact, &fl.daddr, family, |p| policy_match(p, fl, ptype, family, if_id))
+            .cloned()
     }
 
     /// `xfrm_policy_lookup`: SUB policies first, then MAIN.
@@ -674,7 +674,8 @@ impl PolicyTable {
                     }
                 }
                 None => {
-                    insert_by_priority(spd.inexact.entry(BinKey::of(&pol, dir)).or_default(), &pol)
+                    let bin = spd.inexact.entry(BinKey::of(&pol, dir)).or_default();
+                    insert_by_priority(bin.chain_mut(pol.selector(), pol.family()), &pol)
                 }
             }
         }
@@ -689,9 +690,8 @@ impl PolicyTable {
         let mut total = 0u32;
         for dir in 0..usize::from(XFRM_POLICY_MAX) {
             total = total.saturating_add(spd.count.get(dir).copied().unwrap_or(0));
-            if spd.bydst_should_resize(dir)
-                && let Some(d) = spd.bydst.get_mut(dir)
-            {
+            let grow = spd.bydst_should_resize(dir);
+            if let Some(d) = spd.bydst.get_mut(dir).filter(|_| grow) {
                 d.grow();
             }
         }
@@ -710,6 +710,7 @@ impl PolicyTable {
         self.lock().all.len()
     }
 
+    /// Whether no policy is linked (`list_empty(&net->xfrm.policy_all)`).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -739,7 +740,10 @@ impl PolicyTable {
             };
             let chain = match d.bysel_bucket(pol.selector(), pol.family()) {
                 Some(b) => d.table.get(b),
-                None => t.inexact.get(&BinKey::of(pol, dir)),
+                None => t
+                    .inexact
+                    .get(&BinKey::of(pol, dir))
+                    .and_then(|b| b.chain(pol.selector(), pol.family())),
             };
             let n = chain.map_or(0, |c| c.iter().filter(|p| Arc::ptr_eq(p, pol)).count());
             if n != 1 {
@@ -748,7 +752,7 @@ impl PolicyTable {
         }
         let chained: usize =
             t.bydst.iter().map(|d| d.table.iter().map(Vec::len).sum::<usize>()).sum::<usize>()
-                + t.inexact.values().map(Vec::len).sum::<usize>();
+                + t.inexact.values().flat_map(|b| b.chains()).map(Vec::len).sum::<usize>();
         if chained != seen {
             return Err(format!("{chained} chained, {seen} linked"));
         }
@@ -758,7 +762,8 @@ impl PolicyTable {
         if counts != t.count {
             return Err(format!("counts {:?} != {:?}", t.count, counts));
         }
-        for chain in t.bydst.iter().flat_map(|d| d.table.iter()).chain(t.inexact.values()) {
+        let inexact = t.inexact.values().flat_map(|b| b.chains());
+        for chain in t.bydst.iter().flat_map(|d| d.table.iter()).chain(inexact) {
             if chain.windows(2).any(|w| match w {
                 [a, b] => (a.priority(), a.pos()) > (b.priority(), b.pos()),
                 _ => false,
@@ -766,8 +771,9 @@ impl PolicyTable {
                 return Err("chain out of (priority, pos) order".into());
             }
         }
-        if t.inexact.values().any(Vec::is_empty) {
-            return Err("empty inexact bin left".into());
+        let empty_list = |b: &InexactBin| b.chains().skip(1).any(Vec::is_empty);
+        if t.inexact.values().any(|b| b.is_empty() || empty_list(b)) {
+            return Err("empty inexact bin or list left".into());
         }
         Ok(())
     }

@@ -119,10 +119,12 @@ impl XfrmPolicy {
         self.info.sel.family
     }
 
+    /// `selector`.
     pub fn selector(&self) -> &XfrmSelector {
         &self.info.sel
     }
 
+    /// `priority` (lower wins).
     pub fn priority(&self) -> u32 {
         self.info.priority
     }
@@ -132,14 +134,17 @@ impl XfrmPolicy {
         self.info.ptype
     }
 
+    /// `if_id` (xfrm interface).
     pub fn if_id(&self) -> u32 {
         self.info.if_id
     }
 
+    /// `mark` {v, m}.
     pub fn mark(&self) -> XfrmMark {
         self.info.mark
     }
 
+    /// `security` (the LSM context, if any).
     pub fn security(&self) -> Option<&XfrmSecCtx> {
         self.info.security.as_ref()
     }

@@ -117,10 +117,11 @@ fn identity_includes_type_if_id_mark_ctx_and_whole_selector() {
     let t = PolicyTable::new();
     let base = info(host("10.0.0.1", "10.0.0.2"), 0);
     add(&t, OUT, base.clone());
-    let mut v = Vec::new();
-    v.push(XfrmPolicyInfo { ptype: SUB, ..base.clone() });
-    v.push(XfrmPolicyInfo { if_id: 7, ..base.clone() });
-    v.push(XfrmPolicyInfo { mark: XfrmMark::new(1, 0xff), ..base.clone() });
+    let mut v = vec![
+        XfrmPolicyInfo { ptype: SUB, ..base.clone() },
+        XfrmPolicyInfo { if_id: 7, ..base.clone() },
+        XfrmPolicyInfo { mark: XfrmMark::new(1, 0xff), ..base.clone() },
+    ];
     v.push(XfrmPolicyInfo {
         security: Some(XfrmSecCtx { ctx_doi: 1, ctx_alg: 1, ctx: b"x".to_vec() }),
         ..base.clone()
@@ -337,6 +338,8 @@ fn insert_and_sk_link_reject_bad_direction_and_sub_socket_policy() {
     let t = PolicyTable::new();
     let i = info(host("10.0.0.1", "10.0.0.2"), 0);
     assert_eq!(t.xfrm_policy_insert(3, i.clone(), true, 0).err(), Some(Errno::EINVAL));
+    let wrong_dir = XfrmPolicyInfo { index: 8 | u32::from(OUT), ..i.clone() };
+    assert_eq!(t.xfrm_policy_insert(IN, wrong_dir, true, 0).err(), Some(Errno::EINVAL));
     assert_eq!(t.xfrm_sk_policy_link(3, i.clone(), 0).err(), Some(Errno::EINVAL));
     let sub = XfrmPolicyInfo { ptype: SUB, ..i };
     assert_eq!(t.xfrm_sk_policy_link(OUT, sub, 0).err(), Some(Errno::EINVAL));
