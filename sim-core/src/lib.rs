@@ -15,3 +15,4 @@ pub mod task;
 pub mod time;
 pub mod wait;
 pub mod xfrm;
+pub mod xfrm_algo;

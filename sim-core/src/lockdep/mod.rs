@@ -278,8 +278,12 @@ fn acquire_checked(class: &'static LockClassKey, id: u32, mode: AcquireMode, bh_
             .iter()
             .find(|h| h.id == id && !(h.mode == AcquireMode::Shared && mode == AcquireMode::Shared))
             .map(|h| h.class);
-        let new_edges: Vec<HeldLock> =
-            t.held.iter().filter(|h| h.id != id && !t.known_edges.contains(&(h.id, id))).copied().collect();
+        let new_edges: Vec<HeldLock> = t
+            .held
+            .iter()
+            .filter(|h| h.id != id && !t.known_edges.contains(&(h.id, id)))
+            .copied()
+            .collect();
         let softirq = t.softirq > 0;
         let bh_on = !softirq && t.bh_disabled == 0 && !bh_safe;
         (new_edges, recursive, softirq, bh_on, held_names(t))

@@ -62,7 +62,11 @@ fn longer_cycles_are_found_through_the_graph() {
     let r = take_reports_for(k1);
     assert_eq!(r.len(), 1);
     assert_eq!(r[0].kind, ReportKind::CircularDependency);
-    assert!(r[0].classes.contains(&"cyc3_2"), "the chain names the middle class: {:?}", r[0].classes);
+    assert!(
+        r[0].classes.contains(&"cyc3_2"),
+        "the chain names the middle class: {:?}",
+        r[0].classes
+    );
     // Reported once per new edge, not on every later acquisition.
     {
         let _c = m3.lock();
@@ -117,10 +121,14 @@ fn mutex_under_spinlock_is_sleeping_while_atomic() {
         let _h = s.lock();
         let _g = m.lock();
     }
-    let r: Vec<_> =
-        take_reports_for(ks).into_iter().filter(|r| r.kind == ReportKind::SleepingWhileAtomic).collect();
+    let r: Vec<_> = take_reports_for(ks)
+        .into_iter()
+        .filter(|r| r.kind == ReportKind::SleepingWhileAtomic)
+        .collect();
     assert_eq!(r.len(), 1);
-    assert!(r[0].text.starts_with("BUG: sleeping function called from invalid context (atomic_mutex)"));
+    assert!(
+        r[0].text.starts_with("BUG: sleeping function called from invalid context (atomic_mutex)")
+    );
     assert!(r[0].text.contains("(atomic_spin)"));
 }
 
@@ -163,7 +171,11 @@ fn softirq_use_and_softirq_enabled_use_are_inconsistent() {
     let r = take_reports_for(k);
     assert_eq!(r.len(), 1);
     assert_eq!(r[0].kind, ReportKind::InconsistentSoftirq);
-    assert!(r[0].text.contains("inconsistent {IN-SOFTIRQ-W} -> {SOFTIRQ-ON-W} usage."), "{}", r[0].text);
+    assert!(
+        r[0].text.contains("inconsistent {IN-SOFTIRQ-W} -> {SOFTIRQ-ON-W} usage."),
+        "{}",
+        r[0].text
+    );
 
     // local_bh_disable around a plain spin_lock is as good as spin_lock_bh.
     let k2 = LockClassKey::new_leaked("bh_lock2", LockKind::Spin);
@@ -204,7 +216,10 @@ fn consistent_order_is_silent_and_exported() {
     assert!(take_reports_for(kb).is_empty());
     assert_eq!(held_count(), 0);
     let g = dependency_graph().filter(|c| c.starts_with("silent"));
-    assert_eq!(g.to_text(), "silent_a -> silent_b\nsilent_cfg -> silent_a\nsilent_cfg -> silent_b\n");
+    assert_eq!(
+        g.to_text(),
+        "silent_a -> silent_b\nsilent_cfg -> silent_a\nsilent_cfg -> silent_b\n"
+    );
     assert!(g.to_dot().contains("\"silent_cfg\" -> \"silent_a\";"));
     assert!(g.cycles().is_empty());
     let check = check_order(&g, "silent_cfg -> silent_a\nsilent_a -> silent_b\n").unwrap();
