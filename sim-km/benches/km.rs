@@ -174,8 +174,7 @@ fn lookup_hit(c: &mut Criterion) {
     const N: u32 = 10_000;
     for i in 0..N {
         let peer = PEER_BASE + i;
-        xfrm.xfrm_policy_insert(&net, XFRM_POLICY_OUT, policy(peer, i + 1), true)
-            .expect("policy");
+        xfrm.xfrm_policy_insert(&net, XFRM_POLICY_OUT, policy(peer, i + 1), true).expect("policy");
         xfrm.xfrm_state_add(&net, &state(peer, i + 1, 0x1000 + i, 0)).expect("state");
     }
     let task = SignalState::new();

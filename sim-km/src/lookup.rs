@@ -14,7 +14,7 @@ use sim_core::xfrm::selector::XfrmSelector;
 use sim_core::xfrm::state::flags::XFRM_STATE_WILDRECV;
 use sim_core::xfrm::state::mode::{XFRM_MODE_BEET, XFRM_MODE_IPTFS, XFRM_MODE_TUNNEL};
 use sim_core::xfrm::state::{XFRM_SA_DIR_OUT, XfrmStateInfo};
-use sim_core::xfrm::state_table::xfrm_state_addr_check;
+use sim_core::xfrm::state_table::{StateTable, xfrm_state_addr_check};
 use sim_core::xfrm::{
     AF_INET6, XfrmAddress, XfrmFlow, XfrmKmState, XfrmPolicy, XfrmState, XfrmTmpl,
     xfrm_selector_match,
@@ -121,6 +121,7 @@ fn xfrm_init_tempsel(fl: &XfrmFlow, family: u16) -> XfrmSelector {
 
 /// Arguments of one `xfrm_state_find` call.
 struct Find<'a> {
+    sad: &'a StateTable,
     daddr: &'a XfrmAddress,
     saddr: &'a XfrmAddress,
     fl: &'a XfrmFlow,
@@ -138,20 +139,20 @@ impl Find<'_> {
 
     /// The bydst scans: first (daddr, saddr) with the address check, then,
     /// if that found nothing at all, (daddr, any) for wildcard sources.
-    fn scan(&self, d: &XfrmKmNet) -> Scan {
+    fn scan(&self) -> Scan {
         let mut s = Scan::default();
-        self.scan_bucket(d, self.saddr, false, &mut s);
+        self.scan_bucket(self.saddr, false, &mut s);
         if s.nothing() {
-            self.scan_bucket(d, &XfrmAddress::ANY, true, &mut s);
+            self.scan_bucket(&XfrmAddress::ANY, true, &mut s);
         }
         s
     }
 
-    fn scan_bucket(&self, d: &XfrmKmNet, hsaddr: &XfrmAddress, wildcard: bool, s: &mut Scan) {
+    fn scan_bucket(&self, hsaddr: &XfrmAddress, wildcard: bool, s: &mut Scan) {
         let t = self.tmpl;
         let enc = t.encap_family;
         let mark = self.mark();
-        for x in d.sad.bydst_candidates(self.daddr, hsaddr, t.reqid, enc) {
+        for x in self.sad.bydst_candidates(self.daddr, hsaddr, t.reqid, enc) {
             let addr_ok = if wildcard {
                 xfrm_addr_equal(&x.daddr, self.daddr, enc)
             } else {
@@ -193,7 +194,8 @@ impl Xfrm {
         if_id: u32,
     ) -> KResult<Arc<XfrmState>> {
         let d = self.pernet(net)?;
-        let f = Find { daddr, saddr, fl, tmpl, pol, family, if_id };
+        let sad = &net.xfrm.state;
+        let f = Find { sad, daddr, saddr, fl, tmpl, pol, family, if_id };
         let verdict = |s: Scan| -> Option<KResult<Arc<XfrmState>>> {
             if let Some((b, _)) = s.best {
                 return Some(Ok(b));
@@ -203,7 +205,7 @@ impl Xfrm {
             }
             s.error.map(Err)
         };
-        if let Some(r) = verdict(f.scan(&d)) {
+        if let Some(r) = verdict(f.scan()) {
             return r;
         }
 
@@ -211,13 +213,13 @@ impl Xfrm {
         // so two tasks missing on the same flow start one acquire.
         let r = {
             let _g = d.find_lock.lock_bh();
-            if let Some(r) = verdict(f.scan(&d)) {
+            if let Some(r) = verdict(f.scan()) {
                 return r;
             }
             let enc = tmpl.encap_family;
             let mark = f.mark();
             if tmpl.id.spi != 0
-                && d.sad.xfrm_state_lookup(mark, daddr, tmpl.id.spi, tmpl.id.proto, enc).is_some()
+                && sad.xfrm_state_lookup(mark, daddr, tmpl.id.spi, tmpl.id.proto, enc).is_some()
             {
                 return Err(Errno::EEXIST);
             }
@@ -236,16 +238,20 @@ impl Xfrm {
             info.if_id = if_id;
             info.dir = XFRM_SA_DIR_OUT;
             let x = Arc::new(XfrmState::new(info, self.now()));
-            d.sad.set_acq_expires(net.xfrm.acq_expires());
+            sad.set_acq_expires(net.xfrm.acq_expires());
             match self.km().km_query(net, &x, tmpl, pol) {
-                Ok(()) => d.sad.xfrm_state_insert_larval(&x).map(|()| x),
+                Ok(()) => sad.xfrm_state_insert_larval(&x).map(|()| x),
                 Err(_) => {
                     x.set_km_state(XfrmKmState::Dead);
                     Err(Errno::ESRCH)
                 }
             }
         };
-        self.arm_pending(net, &d);
+        // The new larval state's timer: `xfrm_acq_expires` seconds.
+        if let Ok(x) = &r {
+            let secs = x.lock_bh().lft.hard_add_expires_seconds;
+            self.arm_state(net, &d, x, secs);
+        }
         r
     }
 
@@ -394,7 +400,7 @@ impl Xfrm {
                                 d.stats.inc(LinuxMibXfrm::OutNoStates);
                                 return Err(Errno::EAGAIN);
                             }
-                            let woken = d.km_waitq.wait_event_interruptible(task, || {
+                            let woken = net.xfrm.km_waitq.wait_event_interruptible(task, || {
                                 d.waitq_events.load(Ordering::SeqCst) != events
                             });
                             if woken.is_err() {
@@ -425,11 +431,11 @@ impl Xfrm {
         if pols.is_empty() {
             // xfrm_policy_lookup (SUB before MAIN), then xfrm_expand_policies
             // adds the MAIN policy behind a SUB one.
-            if let Some(p) = d.spd.xfrm_policy_lookup(fl, family, XFRM_POLICY_OUT, 0) {
+            if let Some(p) = net.xfrm.policy.xfrm_policy_lookup(fl, family, XFRM_POLICY_OUT, 0) {
                 let sub = p.ptype() != XFRM_POLICY_TYPE_MAIN;
                 pols.push(p);
                 let main = sub.then(|| {
-                    d.spd.xfrm_policy_lookup_bytype(
+                    net.xfrm.policy.xfrm_policy_lookup_bytype(
                         XFRM_POLICY_TYPE_MAIN,
                         fl,
                         family,

@@ -1,9 +1,11 @@
-//! The per-namespace part of the XFRM layer that `struct netns_xfrm` and
-//! `net->mib` hold in Linux: the SAD and SPD, `km_waitq`, the statistics,
-//! the lifetime timers of states and policies (`x->mtimer`,
-//! `xp->timer`), and the switch between the old blocking `xfrm_lookup`
-//! and the current non-blocking one. It lives in a `net_generic` slot
-//! registered by [`crate::Xfrm::new`] (see docs/differences.md).
+//! The per-namespace part of the XFRM layer that `struct netns_xfrm`,
+//! `net->mib` and the states/policies themselves hold in Linux beyond the
+//! SAD, SPD and `km_waitq` of [`NetnsXfrm`]: the statistics, the lifetime
+//! timers of states and policies (`x->mtimer`, `xp->timer`), the
+//! `km_waitq` wake-up count, and the switch between the old blocking
+//! `xfrm_lookup` and the current non-blocking one. It lives in a
+//! `net_generic` slot registered by [`crate::Xfrm::new`] (see
+//! docs/differences.md).
 
 use std::collections::HashMap;
 
@@ -11,9 +13,8 @@ use sim_core::lockdep::{LockClassKey, LockKind, SpinLock};
 use sim_core::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use sim_core::sync::{Arc, Mutex};
 use sim_core::time::Timer;
-use sim_core::wait::WaitQueue;
-use sim_core::xfrm::state_table::XfrmStateTimerArm;
-use sim_core::xfrm::{PolicyTable, StateTable, XfrmPolicy, XfrmState};
+use sim_core::xfrm::{XfrmPolicy, XfrmState};
+use sim_netns::NetnsXfrm;
 
 use crate::stats::XfrmMib;
 
@@ -40,34 +41,8 @@ pub enum XfrmLookupMode {
     NonBlocking = 1,
 }
 
-/// States whose lifetime timer the SAD asked to arm
-/// ([`XfrmStateTimerArm`]); the layer arms the real timers when the SAD
-/// call returns, since only it knows the namespace and the clock.
-#[derive(Default)]
-pub(crate) struct PendingArms {
-    q: Mutex<Vec<(Arc<XfrmState>, u64)>>,
-}
-
-impl XfrmStateTimerArm for PendingArms {
-    fn arm(&self, x: &Arc<XfrmState>, secs: u64) {
-        self.q.lock().push((x.clone(), secs));
-    }
-}
-
-impl PendingArms {
-    pub(crate) fn take(&self) -> Vec<(Arc<XfrmState>, u64)> {
-        core::mem::take(&mut *self.q.lock())
-    }
-}
-
 /// The XFRM layer's data for one namespace.
 pub struct XfrmKmNet {
-    /// `net->xfrm.state_*`: the SAD.
-    pub sad: StateTable,
-    /// `net->xfrm.policy_*`: the SPD.
-    pub spd: PolicyTable,
-    /// `net->xfrm.km_waitq` (old kernels).
-    pub km_waitq: WaitQueue,
     /// Bumped before every `wake_up(&km_waitq)`: a sleeper that read it
     /// before resolving templates sleeps only while it is unchanged, so no
     /// wake-up between its resolution and its sleep is lost.
@@ -75,7 +50,6 @@ pub struct XfrmKmNet {
     /// `net->mib.xfrm_statistics`.
     pub stats: XfrmMib,
     lookup_mode: AtomicU8,
-    pub(crate) pending_arms: Arc<PendingArms>,
     /// `x->mtimer` of each state that has one, by state address.
     pub(crate) state_timers: Mutex<HashMap<usize, Timer>>,
     /// `xp->timer` of each policy that has one, by policy address.
@@ -96,18 +70,13 @@ impl Default for XfrmKmNet {
 }
 
 impl XfrmKmNet {
-    /// `xfrm_net_init`'s part: empty SAD and SPD, zero statistics, the
-    /// sleeping lookup.
+    /// `xfrm_net_init`'s part: zero statistics, no timers, the sleeping
+    /// lookup.
     pub fn new() -> Self {
-        let pending_arms = Arc::new(PendingArms::default());
         XfrmKmNet {
-            sad: StateTable::with_timer(pending_arms.clone()),
-            spd: PolicyTable::new(),
-            km_waitq: WaitQueue::new(),
             waitq_events: AtomicU64::new(0),
             stats: XfrmMib::new(),
             lookup_mode: AtomicU8::new(XfrmLookupMode::Sleeping as u8),
-            pending_arms,
             state_timers: Mutex::new(HashMap::new()),
             policy_timers: Mutex::new(HashMap::new()),
             find_lock: SpinLock::new(&XFRM_STATE_FIND_LOCK, ()),
@@ -117,9 +86,9 @@ impl XfrmKmNet {
     /// `wake_up(&net->xfrm.km_waitq)`: every path that can satisfy a
     /// sleeping lookup calls this (front ends too, e.g. PF_KEY's negative
     /// ACQUIRE).
-    pub fn km_waitq_wake_up(&self) {
+    pub fn km_waitq_wake_up(&self, nx: &NetnsXfrm) {
         self.waitq_events.fetch_add(1, Ordering::SeqCst);
-        self.km_waitq.wake_up();
+        nx.km_waitq.wake_up();
     }
 
     /// How many `km_waitq` wake-ups there have been: a sleeper reads it
@@ -162,9 +131,9 @@ impl XfrmKmNet {
 
     /// Drops the timers of states and policies that are gone (after a
     /// flush).
-    pub(crate) fn prune_timers(&self) {
+    pub(crate) fn prune_timers(&self, nx: &NetnsXfrm) {
         let live_states: std::collections::HashSet<usize> =
-            self.sad.states().iter().map(state_key).collect();
+            nx.state.states().iter().map(state_key).collect();
         let dead: Vec<Timer> = {
             let mut m = self.state_timers.lock();
             let keys: Vec<usize> = m.keys().copied().filter(|k| !live_states.contains(k)).collect();
@@ -172,7 +141,7 @@ impl XfrmKmNet {
         };
         drop(dead);
         let live_pols: std::collections::HashSet<usize> =
-            self.spd.policies().iter().map(policy_key).collect();
+            nx.policy.policies().iter().map(policy_key).collect();
         let dead: Vec<Timer> = {
             let mut m = self.policy_timers.lock();
             let keys: Vec<usize> = m.keys().copied().filter(|k| !live_pols.contains(k)).collect();

@@ -15,10 +15,11 @@ use sim_core::sync::Arc;
 use sim_core::time::Clock;
 use sim_core::xfrm::lifetime::{XfrmLifetimeCfg, xfrm_policy_timer_eval};
 use sim_core::xfrm::spd::PolicyInsert;
+use sim_core::xfrm::state::xfrm_proto_uses_spi;
 use sim_core::xfrm::state_table::{FindAcq, XfrmAcqSeq};
 use sim_core::xfrm::{
-    XfrmAddress, XfrmExpiryHook, XfrmMark, XfrmPolicy, XfrmPolicyInfo, XfrmSecCtx, XfrmSelector,
-    XfrmState,
+    XfrmAddress, XfrmExpiryHook, XfrmKmState, XfrmMark, XfrmPolicy, XfrmPolicyInfo, XfrmSecCtx,
+    XfrmSelector, XfrmState,
 };
 use sim_core::{Errno, KResult};
 use sim_netns::pernet::PernetGeneric;
@@ -65,16 +66,13 @@ impl PernetGeneric for XfrmKmPernet {
         Ok(XfrmKmNet::new())
     }
 
-    /// `xfrm_policy_fini` + `xfrm_state_fini`: flush everything, no
-    /// notification; timers go with the data.
+    /// The timers go (`xfrm_net_ops`' exit flushes the tables afterwards,
+    /// without notifications); they hold the namespace.
     fn exit(&self, _net: &Net, d: &XfrmKmNet) {
-        let _ = d.spd.xfrm_policy_flush(sim_core::xfrm::policy::XFRM_POLICY_TYPE_SUB);
-        let _ = d.spd.xfrm_policy_flush(sim_core::xfrm::policy::XFRM_POLICY_TYPE_MAIN);
-        for x in d.sad.states() {
-            let _ = d.sad.xfrm_state_delete(&x);
-        }
-        d.state_timers.lock().clear();
-        d.policy_timers.lock().clear();
+        let st = core::mem::take(&mut *d.state_timers.lock());
+        drop(st);
+        let pt = core::mem::take(&mut *d.policy_timers.lock());
+        drop(pt);
     }
 }
 
@@ -178,7 +176,7 @@ impl Xfrm {
         c.portid = portid;
         self.inner.km.km_state_notify(Some(x), &c);
         if hard {
-            d.km_waitq_wake_up();
+            d.km_waitq_wake_up(&net.xfrm);
         }
     }
 
@@ -211,7 +209,7 @@ impl Xfrm {
         c.portid = portid;
         self.inner.km.km_policy_notify(Some(xp), dir, &c);
         if hard {
-            d.km_waitq_wake_up();
+            d.km_waitq_wake_up(&net.xfrm);
         }
     }
 
@@ -230,13 +228,12 @@ impl Xfrm {
     // ------------------------------------------------------------------
     // Timers.
 
-    /// Arms the timers the SAD asked for during the last call.
-    pub(crate) fn arm_pending(&self, net: &Arc<Net>, d: &XfrmKmNet) {
-        for (x, secs) in d.pending_arms.take() {
-            let timed = has_time_limit(&x.lock_bh().lft);
-            if timed || secs == 0 {
-                self.arm_state_timer(net, d, &x, secs);
-            }
+    /// `hrtimer_start(&x->mtimer, secs)` where the SAD inserts or
+    /// restarts a state, for states with a time limit (or at once).
+    pub(crate) fn arm_state(&self, net: &Arc<Net>, d: &XfrmKmNet, x: &Arc<XfrmState>, secs: u64) {
+        let timed = has_time_limit(&x.lock_bh().lft);
+        if timed || secs == 0 {
+            self.arm_state_timer(net, d, x, secs);
         }
     }
 
@@ -258,14 +255,14 @@ impl Xfrm {
         let Ok(d) = self.pernet(net) else { return };
         let now = self.now();
         let hook = Expiry { xfrm: self, net, d: &d };
-        let next = d.sad.xfrm_timer_handler(x, now, &hook);
+        let next = net.xfrm.state.xfrm_timer_handler(x, now, &hook);
         match next {
             Some(secs) => {
                 if let Some(t) = d.state_timers.lock().get(&state_key(x)) {
                     t.mod_timer_in(Duration::from_secs(secs));
                 }
             }
-            None if x.km_state() == sim_core::xfrm::XfrmKmState::Dead => {
+            None if x.km_state() == XfrmKmState::Dead => {
                 // The state is gone: its timer (this very one) goes too.
                 let t = d.state_timers.lock().remove(&state_key(x));
                 drop(t);
@@ -299,7 +296,7 @@ impl Xfrm {
         let dir = xp.dir();
         let e = xfrm_policy_timer_eval(&xp.info().lft, &xp.curlft(), self.now());
         if e.hard {
-            if d.spd.xfrm_policy_delete(xp, dir).is_ok() {
+            if net.xfrm.policy.xfrm_policy_delete(xp, dir).is_ok() {
                 self.km_policy_expired_in(net, &d, xp, dir, true, 0);
             }
             let t = d.policy_timers.lock().remove(&policy_key(xp));
@@ -321,12 +318,10 @@ impl Xfrm {
     /// state it completes is removed. The insert wakes `km_waitq`.
     pub fn xfrm_state_add(&self, net: &Arc<Net>, x: &Arc<XfrmState>) -> KResult<()> {
         let d = self.pernet(net)?;
-        let r = d.sad.xfrm_state_add(x);
-        self.arm_pending(net, &d);
-        if r.is_ok() {
-            d.km_waitq_wake_up();
-        }
-        r
+        net.xfrm.state.xfrm_state_add(x)?;
+        self.arm_state(net, &d, x, 1);
+        d.km_waitq_wake_up(&net.xfrm);
+        Ok(())
     }
 
     /// `xfrm_state_update(x)`: `ESRCH` if nothing to update, `EEXIST` for a
@@ -334,21 +329,35 @@ impl Xfrm {
     /// replaced by `x`. Wakes `km_waitq` on success.
     pub fn xfrm_state_update(&self, net: &Arc<Net>, x: &Arc<XfrmState>) -> KResult<()> {
         let d = self.pernet(net)?;
+        let sad = &net.xfrm.state;
+        // The state the update will find (its identity, as the SAD locates it).
+        let mark = x.mark.v & x.mark.m;
+        let old = if xfrm_proto_uses_spi(x.proto) {
+            sad.xfrm_state_lookup(mark, &x.daddr, x.spi(), x.proto, x.family)
+        } else {
+            sad.xfrm_state_lookup_byaddr(mark, &x.daddr, &x.saddr, x.proto, x.family)
+        };
         let now = self.now();
         let hook = Expiry { xfrm: self, net, d: &d };
-        let r = d.sad.xfrm_state_update(x, now, &hook);
-        self.arm_pending(net, &d);
-        if r.is_ok() {
-            d.km_waitq_wake_up();
+        sad.xfrm_state_update(x, now, &hook)?;
+        if x.is_linked() {
+            // It replaced a larval state.
+            self.arm_state(net, &d, x, 1);
+        } else if let Some(x1) = old {
+            // Updated in place: the timer restarts (at once after a hard
+            // byte/packet hit).
+            let secs = u64::from(x1.km_state() != XfrmKmState::Expired);
+            self.arm_state(net, &d, &x1, secs);
         }
-        r
+        d.km_waitq_wake_up(&net.xfrm);
+        Ok(())
     }
 
     /// `xfrm_state_delete(x)`: `ESRCH` if it was already deleted. No
     /// notification (the front end sends it).
     pub fn xfrm_state_delete(&self, net: &Arc<Net>, x: &Arc<XfrmState>) -> KResult<()> {
         let d = self.pernet(net)?;
-        let r = d.sad.xfrm_state_delete(x);
+        let r = net.xfrm.state.xfrm_state_delete(x);
         d.cancel_state_timer(x);
         r
     }
@@ -357,8 +366,8 @@ impl Xfrm {
     /// whose protocol matches; the count, or `ESRCH` if none.
     pub fn xfrm_state_flush(&self, net: &Arc<Net>, proto: u8) -> KResult<u32> {
         let d = self.pernet(net)?;
-        let r = d.sad.xfrm_state_flush(proto);
-        d.prune_timers();
+        let r = net.xfrm.state.xfrm_state_flush(proto);
+        d.prune_timers(&net.xfrm);
         r
     }
 
@@ -372,7 +381,7 @@ impl Xfrm {
         proto: u8,
         family: u16,
     ) -> Option<Arc<XfrmState>> {
-        self.pernet(net).ok()?.sad.xfrm_state_lookup(mark, daddr, spi, proto, family)
+        net.xfrm.state.xfrm_state_lookup(mark, daddr, spi, proto, family)
     }
 
     /// `xfrm_alloc_spi(x, low, high)`: `ENOENT` for a dead state or an
@@ -384,7 +393,7 @@ impl Xfrm {
         low: u32,
         high: u32,
     ) -> KResult<()> {
-        self.pernet(net)?.sad.xfrm_alloc_spi(x, low, high, &self.inner.rng)
+        net.xfrm.state.xfrm_alloc_spi(x, low, high, &self.inner.rng)
     }
 
     /// `xfrm_find_acq(net, mark, mode, reqid, if_id, proto, daddr, saddr,
@@ -405,12 +414,16 @@ impl Xfrm {
         family: u16,
     ) -> Option<Arc<XfrmState>> {
         let d = self.pernet(net).ok()?;
-        d.sad.set_acq_expires(net.xfrm.acq_expires());
+        let sad = &net.xfrm.state;
+        sad.set_acq_expires(net.xfrm.acq_expires());
         let a =
             FindAcq { mark, mode, reqid, if_id, pcpu_num: u32::MAX, proto, daddr, saddr, family };
-        let x = d.sad.xfrm_find_acq(&a, create, self.now());
-        self.arm_pending(net, &d);
-        x
+        let x = sad.xfrm_find_acq(&a, create, self.now())?;
+        if !d.state_timers.lock().contains_key(&state_key(&x)) {
+            let secs = x.lock_bh().lft.hard_add_expires_seconds;
+            self.arm_state(net, &d, &x, secs);
+        }
+        Some(x)
     }
 
     /// `xfrm_state_check_expire` + the checks of `xfrm_output_one` for one
@@ -427,18 +440,18 @@ impl Xfrm {
         let d = self.pernet(net)?;
         let now = self.now();
         for x in bundle {
-            if x.km_state() != sim_core::xfrm::XfrmKmState::Valid {
+            if x.km_state() != XfrmKmState::Valid {
                 d.stats.inc(LinuxMibXfrm::OutStateInvalid);
                 return Err(Errno::EINVAL);
             }
             let hook = Expiry { xfrm: self, net, d: &d };
             // The output path runs with BH disabled.
             lockdep::local_bh_disable();
-            let r = d.sad.xfrm_state_account_use(x, bytes, 1, now, &hook);
+            let r = net.xfrm.state.xfrm_state_account_use(x, bytes, 1, now, &hook);
             lockdep::local_bh_enable();
             if r.is_err() {
                 d.stats.inc(LinuxMibXfrm::OutStateExpired);
-                if x.km_state() == sim_core::xfrm::XfrmKmState::Dead {
+                if x.km_state() == XfrmKmState::Dead {
                     d.cancel_state_timer(x);
                 }
                 return r;
@@ -460,13 +473,13 @@ impl Xfrm {
         family: u16,
     ) -> KResult<Arc<XfrmState>> {
         let d = self.pernet(net)?;
-        let Some(x) = d.sad.xfrm_state_lookup(mark, daddr, spi, proto, family) else {
+        let Some(x) = net.xfrm.state.xfrm_state_lookup(mark, daddr, spi, proto, family) else {
             d.stats.inc(LinuxMibXfrm::InNoStates);
             return Err(Errno::EINVAL);
         };
         match x.km_state() {
-            sim_core::xfrm::XfrmKmState::Valid => Ok(x),
-            sim_core::xfrm::XfrmKmState::Acq => {
+            XfrmKmState::Valid => Ok(x),
+            XfrmKmState::Acq => {
                 d.stats.inc(LinuxMibXfrm::AcquireError);
                 Err(Errno::EINVAL)
             }
@@ -491,7 +504,7 @@ impl Xfrm {
         excl: bool,
     ) -> KResult<PolicyInsert> {
         let d = self.pernet(net)?;
-        let r = d.spd.xfrm_policy_insert(dir, info, excl, self.now())?;
+        let r = net.xfrm.policy.xfrm_policy_insert(dir, info, excl, self.now())?;
         if let Some(old) = &r.replaced {
             d.cancel_policy_timer(old);
         }
@@ -509,7 +522,7 @@ impl Xfrm {
         dir: u8,
     ) -> KResult<()> {
         let d = self.pernet(net)?;
-        let r = d.spd.xfrm_policy_delete(pol, dir);
+        let r = net.xfrm.policy.xfrm_policy_delete(pol, dir);
         d.cancel_policy_timer(pol);
         r
     }
@@ -527,7 +540,7 @@ impl Xfrm {
         delete: bool,
     ) -> KResult<Arc<XfrmPolicy>> {
         let d = self.pernet(net)?;
-        let p = d.spd.xfrm_policy_byid(mark, if_id, ptype, dir, id, delete)?;
+        let p = net.xfrm.policy.xfrm_policy_byid(mark, if_id, ptype, dir, id, delete)?;
         if delete {
             d.cancel_policy_timer(&p);
         }
@@ -549,7 +562,7 @@ impl Xfrm {
         delete: bool,
     ) -> KResult<Arc<XfrmPolicy>> {
         let d = self.pernet(net)?;
-        let p = d.spd.xfrm_policy_bysel_ctx(mark, if_id, ptype, dir, sel, ctx, delete)?;
+        let p = net.xfrm.policy.xfrm_policy_bysel_ctx(mark, if_id, ptype, dir, sel, ctx, delete)?;
         if delete {
             d.cancel_policy_timer(&p);
         }
@@ -559,8 +572,8 @@ impl Xfrm {
     /// `xfrm_policy_flush(net, type)`: the number deleted, `ESRCH` if none.
     pub fn xfrm_policy_flush(&self, net: &Arc<Net>, ptype: u8) -> KResult<usize> {
         let d = self.pernet(net)?;
-        let r = d.spd.xfrm_policy_flush(ptype);
-        d.prune_timers();
+        let r = net.xfrm.policy.xfrm_policy_flush(ptype);
+        d.prune_timers(&net.xfrm);
         r
     }
 

@@ -330,8 +330,8 @@ fn socket_policy_takes_precedence() {
     register(&k, &km);
     // The SPD blocks, the socket's own policy allows with a template.
     k.add_policy(XFRM_POLICY_BLOCK);
-    let pernet = k.xfrm.pernet(&k.net).unwrap();
-    let sk_pol = pernet.spd.xfrm_sk_policy_link(1, policy_info(policy_allow(), 1), 0).unwrap();
+    let spd = &k.net.xfrm.policy;
+    let sk_pol = spd.xfrm_sk_policy_link(1, policy_info(policy_allow(), 1), 0).unwrap();
     let seq_state = answer_state(0x3000, 0, k.clock.real_seconds());
     k.xfrm.xfrm_state_add(&k.net, &seq_state).unwrap();
     let task = SignalState::new();
@@ -343,7 +343,7 @@ fn socket_policy_takes_precedence() {
     let mut info = policy_info(policy_allow(), 1);
     info.sel.dport = 443;
     info.sel.dport_mask = 0xffff;
-    let sk_pol2 = pernet.spd.xfrm_sk_policy_link(1, info, 0).unwrap();
+    let sk_pol2 = spd.xfrm_sk_policy_link(1, info, 0).unwrap();
     assert_eq!(
         k.xfrm.xfrm_lookup(&k.net, &other, fam, Some(&sk_pol2), 0, &task).unwrap_err(),
         Errno::EPERM

@@ -54,7 +54,7 @@ impl Kernel {
     }
 
     pub fn sad_states(&self) -> Vec<Arc<XfrmState>> {
-        self.xfrm.pernet(&self.net).expect("pernet").sad.states()
+        self.net.xfrm.state.states()
     }
 
     /// The OUT policy 10.0.0.1 → 10.0.0.2 requiring one ESP transport SA.
