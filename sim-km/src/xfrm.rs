@@ -577,6 +577,31 @@ impl Xfrm {
         r
     }
 
+    /// `xfrm_user_policy(sk, optname, optval, optlen)` up to the socket
+    /// slot: `EMSGSIZE` for an empty or larger-than-a-page option, then
+    /// each manager's `compile_policy` in list order until one accepts
+    /// (else the last error, `EINVAL` with no manager); the policy is
+    /// linked into the SPD as a socket policy (`xfrm_sk_policy_insert`'s
+    /// table part) and returned with its direction for the socket's
+    /// `sk_policy[dir]`. `family` is the socket's. Removing a socket's
+    /// policies (NULL option) is the socket layer's part.
+    pub fn xfrm_user_policy(
+        &self,
+        net: &Arc<Net>,
+        family: u16,
+        optname: i32,
+        optval: &[u8],
+    ) -> KResult<(Arc<XfrmPolicy>, u8)> {
+        /// `PAGE_SIZE`.
+        const PAGE_SIZE: usize = 4096;
+        if optval.is_empty() || optval.len() > PAGE_SIZE {
+            return Err(Errno::EMSGSIZE);
+        }
+        let (info, dir) = self.inner.km.km_compile_policy(family, optname, optval)?;
+        let pol = net.xfrm.policy.xfrm_sk_policy_link(dir, info, self.now())?;
+        Ok((pol, dir))
+    }
+
     /// `/proc/net/xfrm_stat` of `net`.
     pub fn xfrm_stat(&self, net: &Net) -> KResult<String> {
         Ok(self.pernet(net)?.stats.render())

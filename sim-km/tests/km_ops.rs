@@ -250,3 +250,51 @@ fn policy_operation_errnos_and_expiry() {
     assert!(p.is_dead());
     lockdep::assert_no_reports();
 }
+
+/// A manager that compiles `IP_XFRM_POLICY` (17) options of one byte: the
+/// direction.
+struct Compiler;
+
+impl sim_km::KeyManager for Compiler {
+    fn compile_policy(
+        &self,
+        family: u16,
+        optname: i32,
+        data: &[u8],
+    ) -> sim_core::KResult<(sim_core::xfrm::XfrmPolicyInfo, u8)> {
+        if optname != 17 {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        let dir = *data.first().ok_or(Errno::EINVAL)?;
+        if dir > 1 {
+            return Err(Errno::EINVAL);
+        }
+        let mut info = policy_info(policy_allow(), 1);
+        info.sel.family = family;
+        Ok((info, dir))
+    }
+}
+
+#[test]
+fn socket_policy_compiled_by_the_first_manager_that_accepts() {
+    let k = kernel();
+    let opt = [XFRM_POLICY_OUT];
+    assert_eq!(k.xfrm.xfrm_user_policy(&k.net, AF_INET, 17, &opt).unwrap_err(), Errno::EINVAL);
+    // A manager without a compiler answers EOPNOTSUPP; the next one compiles.
+    register(&k, &TestKm::new("nocompile", &k.xfrm, true));
+    k.xfrm.km().xfrm_register_km(std::sync::Arc::new(Compiler));
+    let (pol, dir) = k.xfrm.xfrm_user_policy(&k.net, AF_INET, 17, &opt).unwrap();
+    assert_eq!(dir, XFRM_POLICY_OUT);
+    assert!(pol.is_socket_policy());
+    assert_eq!(pol.dir(), 3 + XFRM_POLICY_OUT);
+    assert_eq!(k.net.xfrm.policy.xfrm_spd_getinfo().outscnt, 1);
+    // The last manager's error when none accepts.
+    assert_eq!(k.xfrm.xfrm_user_policy(&k.net, AF_INET, 17, &[9]).unwrap_err(), Errno::EINVAL);
+    assert_eq!(k.xfrm.xfrm_user_policy(&k.net, AF_INET, 16, &opt).unwrap_err(), Errno::EOPNOTSUPP);
+    assert_eq!(k.xfrm.xfrm_user_policy(&k.net, AF_INET, 17, &[]).unwrap_err(), Errno::EMSGSIZE);
+    assert_eq!(
+        k.xfrm.xfrm_user_policy(&k.net, AF_INET, 17, &[0; 4097]).unwrap_err(),
+        Errno::EMSGSIZE
+    );
+    lockdep::assert_no_reports();
+}
