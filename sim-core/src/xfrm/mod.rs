@@ -27,5 +27,8 @@ pub use state::{
     XfrmEncapTmpl, XfrmId, XfrmKmState, XfrmMark, XfrmReplayState, XfrmReplayStateEsn, XfrmSecCtx,
     XfrmState, XfrmStateInfo, XfrmStateMut, XfrmStats,
 };
-pub use state_table::{StateTable, XfrmExpiryHook, XfrmStateWalk, XfrmkSadinfo};
+pub use state_table::{
+    FindAcq, StateTable, XfrmAcqSeq, XfrmAddressFilter, XfrmExpiryHook, XfrmStateTimerArm,
+    XfrmStateWalk, XfrmkSadinfo,
+};
 pub use state_timers::XfrmStateTimers;
