@@ -7,6 +7,7 @@
 
 pub mod addr;
 pub mod algo;
+pub mod algo_table;
 pub mod hash;
 pub mod lifetime;
 pub mod locks;
