@@ -22,7 +22,8 @@ use crate::stats::XfrmMib;
 /// (find, `km_query`, insert): the older kernels held `xfrm_state_lock`
 /// across that whole sequence. A BH spinlock; taken before
 /// `xfrm_state_lock` and `&x->lock`, and held across the managers'
-/// `acquire` callbacks as the old kernels did.
+/// `acquire` callbacks as the old kernels did. State add/update and
+/// `xfrm_find_acq` take it as well (they took the old table lock).
 pub static XFRM_STATE_FIND_LOCK: LockClassKey =
     LockClassKey::new("xfrm_state_find_lock", LockKind::SpinBh);
 

@@ -318,7 +318,12 @@ impl Xfrm {
     /// state it completes is removed. The insert wakes `km_waitq`.
     pub fn xfrm_state_add(&self, net: &Arc<Net>, x: &Arc<XfrmState>) -> KResult<()> {
         let d = self.pernet(net)?;
-        net.xfrm.state.xfrm_state_add(x)?;
+        {
+            // Serialised with larval creation, as the old xfrm_state_lock
+            // did: an answer cannot overtake the larval state it completes.
+            let _g = d.find_lock.lock_bh();
+            net.xfrm.state.xfrm_state_add(x)?;
+        }
         self.arm_state(net, &d, x, 1);
         d.km_waitq_wake_up(&net.xfrm);
         Ok(())
@@ -339,7 +344,10 @@ impl Xfrm {
         };
         let now = self.now();
         let hook = Expiry { xfrm: self, net, d: &d };
-        sad.xfrm_state_update(x, now, &hook)?;
+        {
+            let _g = d.find_lock.lock_bh();
+            sad.xfrm_state_update(x, now, &hook)?;
+        }
         if x.is_linked() {
             // It replaced a larval state.
             self.arm_state(net, &d, x, 1);
@@ -418,7 +426,10 @@ impl Xfrm {
         sad.set_acq_expires(net.xfrm.acq_expires());
         let a =
             FindAcq { mark, mode, reqid, if_id, pcpu_num: u32::MAX, proto, daddr, saddr, family };
-        let x = sad.xfrm_find_acq(&a, create, self.now())?;
+        let x = {
+            let _g = d.find_lock.lock_bh();
+            sad.xfrm_find_acq(&a, create, self.now())?
+        };
         if !d.state_timers.lock().contains_key(&state_key(&x)) {
             let secs = x.lock_bh().lft.hard_add_expires_seconds;
             self.arm_state(net, &d, &x, secs);

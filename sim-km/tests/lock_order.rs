@@ -22,6 +22,7 @@ xfrm_cfg_mutex -> xfrm_state_lock
 xfrm_cfg_mutex -> &x->lock
 xfrm_cfg_mutex -> xfrm_policy_lock
 xfrm_cfg_mutex -> xfrm_km_lock
+xfrm_cfg_mutex -> xfrm_state_find_lock
 ";
 
 const CLASSES: [&str; 6] = [
