@@ -86,6 +86,7 @@ fn set_extack(extack: &mut ExtAck, e: &ExtAckError) {
     }
     if let Some(b) = e.bad_attr {
         extack.bad_attr = u32::try_from(b.offset).ok();
+        extack.policy = b.policy.and_then(|p| p.dump());
     }
 }
 
