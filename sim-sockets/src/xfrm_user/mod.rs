@@ -25,6 +25,8 @@ pub mod wire;
 pub use dispatch::{XfrmUser, xfrm_user_init};
 
 #[cfg(test)]
+mod handler_tests;
+#[cfg(test)]
 mod oracle_tests;
 #[cfg(test)]
 mod verify_tests;
