@@ -19,7 +19,7 @@ use crate::{Kernel, Socket, Task};
 
 struct Lab {
     kernel: Kernel,
-    _u: Arc<XfrmUser>,
+    u: Arc<XfrmUser>,
     task: Arc<Task>,
     req: Socket,
     mon: Socket,
@@ -38,7 +38,7 @@ fn lab(profile: &'static KernelProfile) -> Lab {
     req.setsockopt(&task, SOL_NETLINK, NETLINK_EXT_ACK, &1u32.to_le_bytes()).unwrap();
     let mon = task.socket(&net, AF_NETLINK, SOCK_RAW, NETLINK_XFRM).unwrap();
     mon.bind(&task, &SockaddrNl::new(77, 0xff).to_bytes()).unwrap();
-    Lab { kernel, _u: u, task, req, mon }
+    Lab { kernel, u, task, req, mon }
 }
 
 impl Lab {
@@ -535,4 +535,47 @@ fn random_requests_never_panic_and_keep_the_tables_consistent() {
         l.recv(&l.mon);
     }
     l.kernel.init_net().xfrm.policy.check_consistency().unwrap();
+}
+
+#[test]
+fn packet_path_acquire_reaches_listeners_and_allocspi_finds_it_by_seq() {
+    use sim_core::xfrm::{XfrmAddress, XfrmFlow};
+    let l = lab(&KernelProfile::FULL);
+    l.send(&newpolicy_req(1));
+    l.recv(&l.req);
+    l.recv(&l.mon);
+    let net = l.kernel.init_net();
+    let fl = XfrmFlow::ports(
+        XfrmAddress::from_bytes(v4([10, 0, 1, 7])),
+        XfrmAddress::from_bytes(v4([10, 0, 0, 7])),
+        17,
+        53,
+        4000,
+    );
+    // xfrm_larval_drop (default 1): the packet is dropped while the
+    // acquire goes out.
+    let r = l.u.xfrm.xfrm_lookup(&net, &fl, AF_INET, None, 0, l.task.signal());
+    assert!(matches!(r, Ok(sim_km::XfrmDst::Blackhole)), "{r:?}");
+    let got = l.recv(&l.mon);
+    assert_eq!(got.len(), 1);
+    let ua = XfrmUserAcquire::read_at(&got[0], 16);
+    assert_eq!(u16::from_le_bytes([got[0][4], got[0][5]]), XFRM_MSG_ACQUIRE);
+    assert_eq!(ua.id, tmpl().id);
+    assert_eq!((ua.sel.dport, ua.sel.sport, ua.sel.proto), (53, 4000, 17));
+    assert_eq!((ua.policy.dir, ua.policy.index), (XFRM_POLICY_OUT, 1));
+    let larval = net.xfrm.state.states();
+    assert_eq!(larval.len(), 1);
+    assert_eq!(larval[0].seq(), ua.seq);
+    // The daemon answers: ALLOCSPI for that acquire finds the larval state.
+    let mut spi =
+        XfrmUserspiInfo { info: usersa([10, 0, 0, 2], 0, IPPROTO_ESP), min: 0x77, max: 0x77 };
+    spi.info.seq = ua.seq;
+    l.send(&nlmsg(XFRM_MSG_ALLOCSPI, REQ, 2, 0, &spi.to_bytes()));
+    let reply = l.recv(&l.req);
+    assert_eq!(reply.len(), 1);
+    let sa = XfrmUsersaInfo::read_at(&reply[0], 16);
+    assert_eq!((sa.id.spi, sa.seq, sa.reqid, sa.mode), (0x77, ua.seq, 5, XFRM_MODE_TUNNEL));
+    // The larval state of a real acquire reports its direction.
+    assert!(reply[0].windows(8).any(|w| w == [5, 0, 33, 0, 2, 0, 0, 0]));
+    assert_eq!(net.xfrm.state.states().len(), 1);
 }
