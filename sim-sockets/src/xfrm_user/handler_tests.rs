@@ -578,4 +578,17 @@ fn packet_path_acquire_reaches_listeners_and_allocspi_finds_it_by_seq() {
     // The larval state of a real acquire reports its direction.
     assert!(reply[0].windows(8).any(|w| w == [5, 0, 33, 0, 2, 0, 0, 0]));
     assert_eq!(net.xfrm.state.states().len(), 1);
+    // The larval state times out: a hard EXPIRE reaches the listeners.
+    l.kernel.advance(std::time::Duration::from_secs(31));
+    let exp = l.recv(&l.mon);
+    assert_eq!(exp.len(), 1);
+    assert_eq!(u16::from_le_bytes([exp[0][4], exp[0][5]]), XFRM_MSG_EXPIRE);
+    assert_eq!(exp[0][16 + 224], 1, "hard");
+    assert!(net.xfrm.state.is_empty());
+    use sim_core::lockdep::take_reports_for;
+    use sim_core::xfrm::locks::*;
+    for class in [&XFRM_CFG_MUTEX, &XFRM_STATE_X_LOCK] {
+        let r = take_reports_for(class);
+        assert!(r.is_empty(), "{}", r.iter().map(|r| r.text.as_str()).collect::<String>());
+    }
 }
