@@ -592,3 +592,117 @@ fn packet_path_acquire_reaches_listeners_and_allocspi_finds_it_by_seq() {
         assert!(r.is_empty(), "{}", r.iter().map(|r| r.text.as_str()).collect::<String>());
     }
 }
+
+/// A VALID ESP state 2.2.2.2/0x1234 added through NEWSA (full profile).
+fn add_esp(l: &Lab) -> XfrmUsersaId {
+    let mut p = usersa([2, 2, 2, 2], 0x1234, IPPROTO_ESP).to_bytes();
+    p.extend_from_slice(&nla(XFRMA_ALG_CRYPT, &alg("cbc(aes)", &[9; 16])));
+    l.send(&nlmsg(XFRM_MSG_NEWSA, REQ, 1, 0, &p));
+    assert!(l.recv(&l.req).is_empty());
+    l.recv(&l.mon);
+    XfrmUsersaId { daddr: v4([2, 2, 2, 2]), spi: 0x1234, family: AF_INET, proto: IPPROTO_ESP }
+}
+
+#[test]
+fn aevents_get_and_new() {
+    let l = lab(&KernelProfile::FULL);
+    let id = add_esp(&l);
+    let ae = XfrmAeventId {
+        sa_id: id,
+        saddr: v4([1, 1, 1, 1]),
+        flags: XFRM_AE_RTHR | XFRM_AE_ETHR,
+        reqid: 0,
+    };
+    l.send(&nlmsg(XFRM_MSG_GETAE, REQ, 2, 66, &ae.to_bytes()));
+    let cur = XfrmLifetimeCur { add_time: l.now(), ..Default::default() };
+    let mut p = ae.to_bytes();
+    p.extend_from_slice(&nla(XFRMA_REPLAY_VAL, &[0; 12]));
+    p.extend_from_slice(&nla(XFRMA_LTIME_VAL, &cur.to_bytes()));
+    p.extend_from_slice(&nla(XFRMA_REPLAY_THRESH, &2u32.to_le_bytes()));
+    p.extend_from_slice(&nla(XFRMA_ETIMER_THRESH, &10u32.to_le_bytes()));
+    // The reply's header carries the request's nlmsg_pid.
+    assert_eq!(l.recv(&l.req), vec![nlmsg(XFRM_MSG_NEWAE, 0, 2, 66, &p)]);
+    // NEWAE without NLM_F_REPLACE, then with it: new replay counters and a
+    // NEWAE (flags CU) to the AEVENTS group.
+    let r = XfrmReplayState { oseq: 5, seq: 6, bitmap: 7 };
+    let mut body = XfrmAeventId { flags: 0, ..ae }.to_bytes();
+    body.extend_from_slice(&nla(XFRMA_REPLAY_VAL, &r.to_bytes()));
+    let bad = nlmsg(XFRM_MSG_NEWAE, REQ, 3, 0, &body);
+    l.send(&bad);
+    assert_eq!(
+        l.recv(&l.req),
+        vec![nlmsgerr(&bad, -(Errno::EINVAL.raw()), Some("NLM_F_REPLACE flag is required"))]
+    );
+    l.send(&nlmsg(XFRM_MSG_NEWAE, REQ | 0x100, 4, 12, &body));
+    assert!(l.recv(&l.req).is_empty());
+    let mut n = XfrmAeventId { flags: XFRM_AE_CU, ..ae }.to_bytes();
+    n.extend_from_slice(&nla(XFRMA_REPLAY_VAL, &r.to_bytes()));
+    n.extend_from_slice(&nla(XFRMA_LTIME_VAL, &cur.to_bytes()));
+    assert_eq!(l.recv(&l.mon), vec![nlmsg(XFRM_MSG_NEWAE, 0, 4, 12, &n)]);
+}
+
+#[test]
+fn user_expire_hard_deletes_without_delsa_and_flushsa_notifies() {
+    let l = lab(&KernelProfile::FULL);
+    add_esp(&l);
+    let mut st = usersa([2, 2, 2, 2], 0x1234, IPPROTO_ESP);
+    let ue = XfrmUserExpire { state: st, hard: 0 };
+    l.send(&nlmsg(XFRM_MSG_EXPIRE, REQ, 2, 44, &ue.to_bytes()));
+    // Soft: the state as the SAD holds it, hard 0, pid of the request, seq 0.
+    st.sel.family = AF_INET;
+    st.curlft.add_time = l.now();
+    let want =
+        |hard| nlmsg(XFRM_MSG_EXPIRE, 0, 0, 44, &XfrmUserExpire { state: st, hard }.to_bytes());
+    assert_eq!(l.recv(&l.mon), vec![want(0)]);
+    assert_eq!(l.kernel.init_net().xfrm.state.len(), 1);
+    l.send(&nlmsg(XFRM_MSG_EXPIRE, REQ, 3, 44, &XfrmUserExpire { hard: 9, ..ue }.to_bytes()));
+    assert_eq!(l.recv(&l.mon), vec![want(1)]);
+    assert!(l.kernel.init_net().xfrm.state.is_empty());
+    let again = nlmsg(XFRM_MSG_EXPIRE, REQ, 4, 44, &ue.to_bytes());
+    l.send(&again);
+    assert_eq!(l.recv(&l.req), vec![nlmsgerr(&again, -(Errno::ENOENT.raw()), None)]);
+    add_esp(&l);
+    l.send(&nlmsg(XFRM_MSG_FLUSHSA, REQ, 5, 45, &[IPSEC_PROTO_ANY]));
+    // nlmsg_end counts the padding of the 1-byte payload (as Linux 6.18 sent).
+    let mut flush = nlmsg(XFRM_MSG_FLUSHSA, 0, 5, 45, &[IPSEC_PROTO_ANY]);
+    flush[0] = 20;
+    assert_eq!(l.recv(&l.mon), vec![flush]);
+}
+
+#[test]
+fn auth_trunc_and_updsa_rules() {
+    let l = lab(&KernelProfile::FULL);
+    let trunc = |bits| {
+        XfrmAlgoAuth {
+            alg_name: alg_name_from("hmac(sha1)"),
+            alg_key_len: 160,
+            alg_trunc_len: bits,
+            alg_key: vec![1; 20],
+        }
+        .to_bytes()
+    };
+    let mut p = usersa([2, 2, 2, 2], 0x55, IPPROTO_AH).to_bytes();
+    p.extend_from_slice(&nla(XFRMA_ALG_AUTH_TRUNC, &trunc(161)));
+    let req = nlmsg(XFRM_MSG_NEWSA, REQ, 1, 0, &p);
+    l.send(&req);
+    let text = "Invalid length requested for truncated ICV";
+    assert_eq!(l.recv(&l.req), vec![nlmsgerr(&req, -(Errno::EINVAL.raw()), Some(text))]);
+    // UPDSA of a state that does not exist: ESRCH.
+    let mut p = usersa([2, 2, 2, 2], 0x55, IPPROTO_AH).to_bytes();
+    p.extend_from_slice(&nla(XFRMA_ALG_AUTH_TRUNC, &trunc(160)));
+    let upd = nlmsg(XFRM_MSG_UPDSA, REQ, 2, 0, &p);
+    l.send(&upd);
+    assert_eq!(l.recv(&l.req), vec![nlmsgerr(&upd, -(Errno::ESRCH.raw()), None)]);
+    assert!(l.recv(&l.mon).is_empty());
+    // NEWSA then UPDSA: UPDSA notification with the request's seq and pid.
+    l.send(&nlmsg(XFRM_MSG_NEWSA, REQ, 3, 0, &p));
+    l.recv(&l.mon);
+    l.send(&nlmsg(XFRM_MSG_UPDSA, REQ, 4, 5, &p));
+    let got = l.recv(&l.mon);
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        (u16::from_le_bytes([got[0][4], got[0][5]]), got[0][8], got[0][12]),
+        (XFRM_MSG_UPDSA, 4, 5)
+    );
+    assert_eq!(l.kernel.init_net().xfrm.state.len(), 1);
+}
