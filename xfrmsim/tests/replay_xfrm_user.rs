@@ -123,3 +123,8 @@ fn bad_input_expiry_acquire_and_aevents_match_linux() {
 fn esp_ah_ipcomp_states_match_debian_6_1() {
     check("xfrm_user_sa_debian", "debian-6.1", 29);
 }
+
+#[test]
+fn migrate_matches_linux() {
+    check("xfrm_user_migrate", "host", 14);
+}

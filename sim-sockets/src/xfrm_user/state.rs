@@ -81,7 +81,11 @@ fn xfrm_mode_is_tunnel(mode: u8) -> bool {
 
 /// `__xfrm_init_state`'s mode and type checks (`EPROTONOSUPPORT`), then
 /// the type's `init_state` checks that need no cryptography.
-fn xfrm_init_state(x: &XfrmStateInfo, profile: &KernelProfile, extack: &mut ExtAck) -> KResult<()> {
+pub fn xfrm_init_state(
+    x: &XfrmStateInfo,
+    profile: &KernelProfile,
+    extack: &mut ExtAck,
+) -> KResult<()> {
     let family = x.family;
     let fail = |extack: &mut ExtAck, m: &'static str| {
         extack.set_msg(m);
@@ -620,12 +624,6 @@ pub fn xfrm_add_acquire(c: &Ctx<'_, '_>, _extack: &mut ExtAck) -> KResult<()> {
         let _ = c.u.xfrm.km().km_query(c.net, &x, &t, &pol);
     }
     Ok(())
-}
-
-/// `xfrm_do_migrate` of a kernel built without `CONFIG_XFRM_MIGRATE`:
-/// after the request's checks, `ENOPROTOOPT`.
-pub fn xfrm_do_migrate(_c: &Ctx<'_, '_>, _extack: &mut ExtAck) -> KResult<()> {
-    Err(Errno::ENOPROTOOPT)
 }
 
 /// `xfrm_notify_sa`: NEWSA/UPDSA/DELSA to `XFRMNLGRP_SA`; DELSA carries an
