@@ -458,6 +458,11 @@ pub fn xfrm_dump_sa(rcv: &NetlinkRcv<'_>, nlh: &NlMsg<'_>) -> Errno {
     let mut walk: Option<XfrmStateWalk> = None;
     let dump = Box::new(move |skb: &mut SkBuffMut, cb: &mut NetlinkCallback| -> i32 {
         if walk.is_none() {
+            // The parse's warning or error text goes out with NLMSG_DONE.
+            match super::attr::nlmsg_parse_deprecated(&req, 0, &XFRMA_NLA_POLICY) {
+                Ok(p) => cb.extack_msg = p.warning.map(Into::into),
+                Err(e) => cb.extack_msg = e.msg.map(Into::into),
+            }
             match xfrm_dump_sa_filter(&req) {
                 Ok((filter, proto)) => {
                     let f = filter.map(|f| sim_core::xfrm::XfrmAddressFilter {
@@ -492,7 +497,20 @@ pub fn xfrm_alloc_userspi(c: &Ctx<'_, '_>, extack: &mut ExtAck) -> KResult<()> {
     let p = wire::XfrmUserspiInfo::read_at(c.req.payload, 0);
     let attrs = &c.req.attrs;
     let family = p.info.family;
-    let daddr = addr_from(&p.info.id.daddr);
+    // __find_acq_core copies and compares only the family's part of the
+    // addresses (a4 for IPv4, nothing for an unknown family).
+    let canon = |a: &wire::XfrmAddress| {
+        let mut out = [0u8; 16];
+        let n = match family {
+            AF_INET => 4,
+            AF_INET6 => 16,
+            _ => 0,
+        };
+        out[..n].copy_from_slice(&a[..n]);
+        addr_from(&out)
+    };
+    let daddr = canon(&p.info.id.daddr);
+    let saddr = canon(&p.info.saddr);
     let (m, mark) = xfrm_mark_get(attrs);
     let if_id = attrs.u32(XFRMA_IF_ID).unwrap_or(0);
     let mut pcpu_num = u32::MAX;
@@ -524,7 +542,7 @@ pub fn xfrm_alloc_userspi(c: &Ctx<'_, '_>, extack: &mut ExtAck) -> KResult<()> {
                     if_id,
                     p.info.id.proto,
                     &daddr,
-                    &addr_from(&p.info.saddr),
+                    &saddr,
                     true,
                     family,
                 )
