@@ -1,0 +1,6 @@
+//! The xfrmsim command line as a library: iproute2's `ip xfrm` and
+//! ipsec-tools' `setkey` over the simulated kernel's NETLINK_XFRM and
+//! PF_KEY front ends.
+
+pub mod ip;
+pub mod nl;
