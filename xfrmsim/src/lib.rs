@@ -4,3 +4,4 @@
 
 pub mod ip;
 pub mod nl;
+pub mod setkey;
