@@ -1,6 +1,6 @@
 //! Kernel primitives for xfrmsim: the sync facade, RCU, the lock validator,
-//! wait queues, time, errno and the seeded generator — and (later) the XFRM
-//! value types and table structures.
+//! wait queues, time, errno and the seeded generator — and the XFRM value
+//! types, algorithm tables and the SAD/SPD table structures.
 
 pub mod errno;
 pub mod rng;
@@ -14,4 +14,4 @@ pub mod rcu;
 pub mod task;
 pub mod time;
 pub mod wait;
-pub mod xfrm_algo;
+pub mod xfrm;

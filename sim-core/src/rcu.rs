@@ -40,15 +40,16 @@
 //! taken, a grace period is waited for, and the batch runs in simulated
 //! softirq context (as `rcu_do_batch` runs from `RCU_SOFTIRQ`), one batch at
 //! a time so callbacks run in queueing order. In normal builds a background
-//! reclaimer thread (the `rcu_gp` kthread's role) processes batches as they
-//! are queued; [`rcu_barrier`] processes pending batches itself when the
-//! reclaimer is not busy and returns once every callback queued before it
-//! has run. Under loom there is no reclaimer (a model thread must end):
-//! callbacks run only from `rcu_barrier`.
+//! reclaimer thread (started by the first `call_rcu`, in the role of the
+//! `rcu_gp`/`rcuc` kthreads) processes batches as they are queued, and
+//! [`rcu_barrier`] waits until every callback queued before it has run.
+//! Under loom there is no reclaimer (every model thread must end):
+//! `rcu_barrier` runs the pending batches itself, after a grace period.
 //!
 //! Differences from Linux: `synchronize_rcu` called inside a read section
 //! is reported by lockdep and then does not wait for the caller's own
-//! section (the kernel would deadlock); [`RcuList`] is a published array
+//! section (the kernel would deadlock; callback batches, which free memory,
+//! always wait for every section); [`RcuList`] is a published array
 //! replaced copy-on-write, not an hlist.
 
 use std::cell::Cell;
@@ -195,12 +196,24 @@ fn wait_backoff(round: &mut u32) {
 /// `synchronize_rcu()`: waits for a grace period — until every read-side
 /// section that began before the call has ended. Sections that begin during
 /// the call are not waited for. May sleep.
+///
+/// Called inside a read section (which lockdep reports) it does not wait
+/// for the caller's own section, where the kernel would deadlock.
 pub fn synchronize_rcu() {
     lockdep::might_sleep("synchronize_rcu");
+    wait_for_readers(true);
+}
+
+/// The grace period itself. `skip_own` leaves out the calling thread's own
+/// open section; reclamation must never do that, since the caller may still
+/// hold references into what is being freed.
+fn wait_for_readers(skip_own: bool) {
     let registry = RCU.registry.clone();
-    // Inside a read section (already reported above) the caller's own
-    // section cannot end while it waits: skip it instead of hanging.
-    let own = READER.try_with(|r| (r.nesting.get() > 0).then(|| r.slot.clone())).ok().flatten();
+    let own = if skip_own {
+        READER.try_with(|r| (r.nesting.get() > 0).then(|| r.slot.clone())).ok().flatten()
+    } else {
+        None
+    };
     fence(Ordering::SeqCst);
     let target = registry.gp.fetch_add(1, Ordering::SeqCst) + 1;
     fence(Ordering::SeqCst);
@@ -243,7 +256,9 @@ fn process_batch(state: &RcuState, mut q: crate::sync::MutexGuard<'_, CallbackQu
     q.processing = true;
     let batch = std::mem::take(&mut q.pending);
     drop(q);
-    synchronize_rcu();
+    // A full grace period, the caller's own section included: the batch
+    // may free what that section still references.
+    wait_for_readers(false);
     let n = batch.len() as u64;
     lockdep::softirq_enter();
     for f in batch {
@@ -271,14 +286,19 @@ fn reclaimer() {
 }
 
 /// `rcu_barrier()`: waits until every callback queued by [`call_rcu`]
-/// before this call has run. May sleep; must not be called from a callback.
+/// before this call has run. May sleep. As in Linux, calling it from a
+/// callback or inside a read section deadlocks (lockdep reports the latter
+/// first).
 pub fn rcu_barrier() {
     lockdep::might_sleep("rcu_barrier");
     let state = &*RCU;
     let mut q = state.callbacks.lock();
     let target = q.queued;
     while q.done < target {
-        if !q.processing && !q.pending.is_empty() {
+        // Under loom nobody else runs callbacks; otherwise they run on the
+        // reclaimer only, never in the caller's context (it may hold locks
+        // a callback takes).
+        if cfg!(xfrmsim_loom) && !q.processing && !q.pending.is_empty() {
             process_batch(state, q);
             q = state.callbacks.lock();
         } else {
@@ -392,7 +412,8 @@ impl<T: Send + Sync + 'static> RcuList<T> {
     }
 
     /// Unlinks every entry for which `f` returns false and returns them, in
-    /// list order. Does not wait for readers.
+    /// list order. Does not wait for readers. `f` runs with the list's
+    /// writer lock held and must not modify the list.
     pub fn retain(&self, mut f: impl FnMut(&Arc<T>) -> bool) -> Vec<Arc<T>> {
         let _w = self.writer.lock();
         let (kept, removed): (Vec<_>, Vec<_>) = self.writer_copy().into_iter().partition(|e| f(e));
@@ -509,5 +530,250 @@ impl<T> Drop for RcuCell<T> {
     fn drop(&mut self) {
         // SAFETY: came from `Box::into_raw`; no reader borrows the cell.
         drop(unsafe { Box::from_raw(self.ptr.load(Ordering::Acquire)) });
+    }
+}
+
+#[cfg(all(test, not(xfrmsim_loom)))]
+mod tests {
+    use super::*;
+    use crate::lockdep::{LockClassKey, LockKind, ReportKind};
+    use crate::sync::atomic::{AtomicBool, AtomicUsize};
+
+    /// Sets its flag when dropped (freed).
+    struct Node {
+        value: u32,
+        freed: Arc<AtomicBool>,
+    }
+
+    impl Drop for Node {
+        fn drop(&mut self) {
+            self.freed.store(true, Ordering::SeqCst);
+        }
+    }
+
+    fn node(value: u32) -> (Arc<Node>, Arc<AtomicBool>) {
+        let freed = Arc::new(AtomicBool::new(false));
+        (Arc::new(Node { value, freed: freed.clone() }), freed)
+    }
+
+    fn values(list: &RcuList<Node>) -> Vec<u32> {
+        let g = rcu_read_lock();
+        list.iter(&g).map(|n| n.value).collect()
+    }
+
+    #[test]
+    fn read_sections_nest() {
+        assert!(!rcu_read_lock_held());
+        let outer = rcu_read_lock();
+        let inner = rcu_read_lock();
+        assert!(rcu_read_lock_held());
+        drop(inner);
+        assert!(rcu_read_lock_held());
+        drop(outer);
+        assert!(!rcu_read_lock_held());
+        synchronize_rcu();
+    }
+
+    #[test]
+    fn slot_is_freed_when_its_thread_exits() {
+        let slot = std::thread::spawn(|| {
+            let _g = rcu_read_lock();
+            READER.with(|r| r.slot.clone())
+        })
+        .join()
+        .unwrap();
+        let registry = RCU.registry.clone();
+        assert!(!registry.slots.lock().iter().any(|s| Arc::ptr_eq(s, &slot)));
+        assert_eq!(slot.ctr.load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn synchronize_rcu_waits_for_a_reader_that_began_before_it() {
+        let entered = Arc::new(std::sync::Barrier::new(2));
+        let release = Arc::new(AtomicBool::new(false));
+        let reader_done = Arc::new(AtomicBool::new(false));
+        let (e, r, d) = (entered.clone(), release.clone(), reader_done.clone());
+        let reader = std::thread::spawn(move || {
+            let g = rcu_read_lock();
+            e.wait();
+            while !r.load(Ordering::SeqCst) {
+                std::thread::yield_now();
+            }
+            d.store(true, Ordering::SeqCst);
+            drop(g);
+        });
+        entered.wait();
+        let d = reader_done.clone();
+        let updater = std::thread::spawn(move || {
+            synchronize_rcu();
+            assert!(d.load(Ordering::SeqCst), "grace period ended before the reader");
+        });
+        // Give the updater time to start waiting before the reader ends.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        release.store(true, Ordering::SeqCst);
+        updater.join().unwrap();
+        reader.join().unwrap();
+    }
+
+    #[test]
+    fn call_rcu_waits_for_readers_and_runs_in_softirq() {
+        let entered = Arc::new(std::sync::Barrier::new(2));
+        let release = Arc::new(AtomicBool::new(false));
+        let reader_inside = Arc::new(AtomicBool::new(true));
+        let (e, r, inside) = (entered.clone(), release.clone(), reader_inside.clone());
+        let reader = std::thread::spawn(move || {
+            let g = rcu_read_lock();
+            e.wait();
+            while !r.load(Ordering::SeqCst) {
+                std::thread::yield_now();
+            }
+            inside.store(false, Ordering::SeqCst);
+            drop(g);
+        });
+        entered.wait();
+        let seen = Arc::new(Mutex::new(None));
+        let (s, inside) = (seen.clone(), reader_inside.clone());
+        call_rcu(move || {
+            let on_caller = std::thread::current().id();
+            *s.lock() = Some((inside.load(Ordering::SeqCst), lockdep::in_softirq(), on_caller));
+        });
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        release.store(true, Ordering::SeqCst);
+        rcu_barrier();
+        let (reader_was_inside, in_softirq, ran_on) = seen.lock().take().unwrap();
+        assert!(!reader_was_inside, "callback ran inside a reader's section");
+        assert!(in_softirq);
+        assert_ne!(ran_on, std::thread::current().id(), "callbacks run on the reclaimer");
+        reader.join().unwrap();
+    }
+
+    #[test]
+    fn rcu_barrier_waits_for_every_queued_callback_in_order() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        for i in 0..100 {
+            let l = log.clone();
+            call_rcu(move || l.lock().push(i));
+        }
+        rcu_barrier();
+        assert_eq!(*log.lock(), (0..100).collect::<Vec<_>>());
+        // With nothing queued it returns at once.
+        rcu_barrier();
+    }
+
+    #[test]
+    fn list_add_remove_retain() {
+        let list = RcuList::new();
+        assert!(list.is_empty());
+        let (a, _) = node(1);
+        let (b, _) = node(2);
+        let (c, _) = node(3);
+        list.add_tail(b.clone());
+        list.add_head(a.clone());
+        list.add_tail(c.clone());
+        assert_eq!(values(&list), vec![1, 2, 3]);
+        assert_eq!(list.len(), 3);
+        assert!(list.remove(&b));
+        assert!(!list.remove(&b), "already unlinked");
+        let (b_twin, _) = node(2);
+        assert!(!list.remove(&b_twin), "identity, not value");
+        assert_eq!(values(&list), vec![1, 3]);
+        list.add_tail(b.clone());
+        let removed = list.retain(|n| n.value != 1 && n.value != 2);
+        assert_eq!(removed.iter().map(|n| n.value).collect::<Vec<_>>(), vec![1, 2]);
+        assert!(Arc::ptr_eq(&removed[0], &a));
+        assert_eq!(list.snapshot().len(), 1);
+        assert!(list.retain(|_| true).is_empty());
+        assert_eq!(values(&list), vec![3]);
+    }
+
+    #[test]
+    fn removed_entry_stays_readable_until_the_reader_leaves_then_is_freed() {
+        let list = Arc::new(RcuList::new());
+        let (n, freed) = node(7);
+        list.add_tail(n);
+        let g = rcu_read_lock();
+        let seen = list.iter(&g).next().unwrap();
+        let l = list.clone();
+        let remover = std::thread::spawn(move || {
+            let victim = l.snapshot().pop().unwrap();
+            assert!(l.remove(&victim));
+            drop(victim);
+            // Waits for the reader's section, then frees the old array.
+            rcu_barrier();
+        });
+        while !list.is_empty() {
+            std::thread::yield_now();
+        }
+        // Unlinked, but this section may still use what it found.
+        assert_eq!(seen.value, 7);
+        assert!(!freed.load(Ordering::SeqCst));
+        assert_eq!(list.iter(&g).count(), 0, "a new walk no longer sees it");
+        drop(g);
+        remover.join().unwrap();
+        assert!(freed.load(Ordering::SeqCst));
+    }
+
+    #[test]
+    fn rcu_cell_publishes_and_defers_the_old_value() {
+        let (first, first_freed) = node(1);
+        let cell = RcuCell::new(first);
+        {
+            let g = rcu_read_lock();
+            assert_eq!(cell.rcu_dereference(&g).value, 1);
+            assert_eq!(cell.load(&g).value, 1);
+        }
+        let (second, _) = node(2);
+        let old = cell.rcu_assign_pointer(second);
+        assert_eq!(old.value, 1);
+        assert_eq!(cell.get().value, 2);
+        drop(old);
+        rcu_barrier();
+        assert!(first_freed.load(Ordering::SeqCst));
+    }
+
+    #[test]
+    fn synchronize_rcu_inside_a_read_section_is_reported_and_does_not_hang() {
+        static OUTER: LockClassKey = LockClassKey::new("rcu_test_outer_mutex", LockKind::Mutex);
+        let outer = crate::lockdep::Mutex::new(&OUTER, ());
+        let _m = outer.lock();
+        let g = rcu_read_lock();
+        synchronize_rcu();
+        drop(g);
+        let reports = lockdep::take_reports_for(&OUTER);
+        assert_eq!(reports.len(), 1, "{reports:?}");
+        assert_eq!(reports[0].kind, ReportKind::SleepingWhileAtomic);
+        assert!(reports[0].text.contains("(synchronize_rcu)"));
+        assert!(reports[0].text.contains("RCU nest depth: 1"));
+    }
+
+    #[test]
+    fn correct_use_is_not_reported() {
+        static OUTER: LockClassKey = LockClassKey::new("rcu_test_ok_mutex", LockKind::Mutex);
+        static INNER: LockClassKey = LockClassKey::new("rcu_test_ok_spin", LockKind::SpinBh);
+        let outer = crate::lockdep::Mutex::new(&OUTER, ());
+        let inner = crate::lockdep::SpinLock::new(&INNER, 0);
+        let _m = outer.lock();
+        let list = RcuList::new();
+        let (n, _) = node(1);
+        {
+            let _w = inner.lock_bh();
+            list.add_tail(n.clone());
+        }
+        {
+            let g = rcu_read_lock();
+            let _w = inner.lock_bh();
+            assert_eq!(list.iter(&g).count(), 1);
+        }
+        list.remove(&n);
+        synchronize_rcu();
+        let count = Arc::new(AtomicUsize::new(0));
+        let c = count.clone();
+        call_rcu(move || {
+            c.fetch_add(1, Ordering::SeqCst);
+        });
+        rcu_barrier();
+        assert_eq!(count.load(Ordering::SeqCst), 1);
+        assert!(lockdep::take_reports_for(&OUTER).is_empty());
+        assert!(lockdep::take_reports_for(&INNER).is_empty());
     }
 }

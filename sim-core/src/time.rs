@@ -354,3 +354,228 @@ impl Drop for Timer {
         drop(entry);
     }
 }
+
+#[cfg(all(test, not(xfrmsim_loom)))]
+mod tests {
+    use super::*;
+    use crate::lockdep::{LockClassKey, LockKind, SpinLock};
+    use crate::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    /// A timer that appends `tag` to `log` when it fires.
+    fn logging_timer(clock: &Clock, log: &Arc<Mutex<Vec<u32>>>, tag: u32) -> Timer {
+        let log = log.clone();
+        clock.timer(move || log.lock().push(tag))
+    }
+
+    #[test]
+    fn timers_fire_in_expiry_order_ties_in_arming_order() {
+        let clock = Clock::new_virtual();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let t1 = logging_timer(&clock, &log, 1);
+        let t2 = logging_timer(&clock, &log, 2);
+        let t3 = logging_timer(&clock, &log, 3);
+        let t4 = logging_timer(&clock, &log, 4);
+        t1.mod_timer(ms(30));
+        t2.mod_timer(ms(10));
+        t3.mod_timer(ms(20));
+        t4.mod_timer(ms(10));
+        clock.advance(ms(25));
+        assert_eq!(*log.lock(), vec![2, 4, 3]);
+        assert_eq!(clock.now(), ms(25));
+        assert!(t1.pending());
+        assert!(!t2.pending());
+        clock.advance(ms(5));
+        assert_eq!(*log.lock(), vec![2, 4, 3, 1]);
+        assert!(!t1.pending());
+    }
+
+    #[test]
+    fn callback_sees_its_expiry_and_runs_in_softirq() {
+        let clock = Clock::new_virtual();
+        let seen = Arc::new(Mutex::new(None));
+        let (c, s) = (clock.clone(), seen.clone());
+        let t = clock.timer(move || *s.lock() = Some((c.now(), lockdep::in_softirq())));
+        t.mod_timer_in(ms(7));
+        assert_eq!(t.expires(), Some(ms(7)));
+        clock.advance(ms(100));
+        assert_eq!(*seen.lock(), Some((ms(7), true)));
+        assert!(!lockdep::in_softirq());
+        assert_eq!(clock.now(), ms(100));
+    }
+
+    #[test]
+    fn cancelled_timer_never_fires() {
+        let clock = Clock::new_virtual();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let t = logging_timer(&clock, &log, 1);
+        assert!(!t.del_timer(), "not pending yet");
+        t.mod_timer(ms(5));
+        assert!(t.del_timer());
+        assert!(!t.pending());
+        clock.advance(ms(50));
+        let dropped = logging_timer(&clock, &log, 2);
+        dropped.mod_timer(ms(60));
+        drop(dropped);
+        clock.advance(ms(50));
+        assert!(log.lock().is_empty());
+    }
+
+    #[test]
+    fn mod_timer_rearms() {
+        let clock = Clock::new_virtual();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let t = logging_timer(&clock, &log, 1);
+        assert!(!t.mod_timer(ms(10)));
+        assert!(t.mod_timer(ms(30)), "mod_timer reports a pending timer");
+        clock.advance(ms(20));
+        assert!(log.lock().is_empty());
+        clock.advance(ms(10));
+        assert_eq!(*log.lock(), vec![1]);
+        // Re-armed after firing, it fires again, once.
+        t.mod_timer_in(ms(1));
+        clock.advance(ms(10));
+        assert_eq!(*log.lock(), vec![1, 1]);
+    }
+
+    #[test]
+    fn callbacks_may_rearm_themselves_within_one_advance() {
+        let clock = Clock::new_virtual();
+        let fired = Arc::new(Mutex::new(Vec::new()));
+        let slot: Arc<Mutex<Option<Arc<Timer>>>> = Arc::new(Mutex::new(None));
+        let (c, f, s) = (clock.clone(), fired.clone(), slot.clone());
+        let periodic = Arc::new(clock.timer(move || {
+            f.lock().push(c.now());
+            let rearm = c.now() < ms(40);
+            if let Some(t) = s.lock().as_ref().filter(|_| rearm) {
+                t.mod_timer_in(ms(10));
+            }
+        }));
+        *slot.lock() = Some(periodic.clone());
+        periodic.mod_timer(ms(10));
+        clock.advance(ms(100));
+        assert_eq!(*fired.lock(), vec![ms(10), ms(20), ms(30), ms(40)]);
+        slot.lock().take();
+    }
+
+    #[test]
+    fn past_expiry_fires_at_next_advance() {
+        let clock = Clock::new_virtual();
+        clock.advance(ms(50));
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let t = logging_timer(&clock, &log, 9);
+        t.mod_timer(ms(10));
+        clock.advance(Duration::ZERO);
+        assert_eq!(*log.lock(), vec![9]);
+        assert_eq!(clock.now(), ms(50), "time never goes backwards");
+    }
+
+    #[test]
+    fn virtual_wall_clock_starts_at_the_boot_epoch() {
+        let clock = Clock::new_virtual();
+        assert_eq!(clock.real_seconds(), VIRTUAL_BOOT_EPOCH);
+        clock.advance(Duration::from_millis(2500));
+        assert_eq!(clock.real_seconds(), VIRTUAL_BOOT_EPOCH + 2);
+        assert!(clock.is_virtual());
+    }
+
+    #[test]
+    fn del_timer_sync_waits_for_a_running_callback() {
+        let clock = Clock::new_virtual();
+        let entered = Arc::new(std::sync::Barrier::new(2));
+        let release = Arc::new(std::sync::Barrier::new(2));
+        let finished = Arc::new(AtomicBool::new(false));
+        let (e, r, f) = (entered.clone(), release.clone(), finished.clone());
+        let timer = Arc::new(clock.timer(move || {
+            e.wait();
+            r.wait();
+            f.store(true, Ordering::SeqCst);
+        }));
+        timer.mod_timer(ms(1));
+        let c = clock.clone();
+        let advancer = std::thread::spawn(move || c.advance(ms(5)));
+        entered.wait(); // the callback is running
+        let about_to_sync = Arc::new(AtomicBool::new(false));
+        let (t, f, a) = (timer.clone(), finished.clone(), about_to_sync.clone());
+        let syncer = std::thread::spawn(move || {
+            a.store(true, Ordering::SeqCst);
+            assert!(!t.del_timer_sync(), "the timer was no longer pending");
+            // When it returns the callback has finished.
+            assert!(f.load(Ordering::SeqCst));
+        });
+        while !about_to_sync.load(Ordering::SeqCst) {
+            std::thread::yield_now();
+        }
+        // Give the syncer a chance to block before the callback ends.
+        std::thread::sleep(ms(20));
+        release.wait();
+        syncer.join().unwrap();
+        advancer.join().unwrap();
+        assert!(!timer.pending());
+    }
+
+    #[test]
+    fn del_timer_sync_from_its_own_callback_cancels_a_rearm_and_returns() {
+        let clock = Clock::new_virtual();
+        let runs = Arc::new(AtomicUsize::new(0));
+        let slot: Arc<Mutex<Option<Arc<Timer>>>> = Arc::new(Mutex::new(None));
+        let result = Arc::new(Mutex::new(None));
+        let (s, n, res) = (slot.clone(), runs.clone(), result.clone());
+        let timer = Arc::new(clock.timer(move || {
+            n.fetch_add(1, Ordering::SeqCst);
+            if let Some(t) = s.lock().clone() {
+                t.mod_timer_in(ms(1));
+                *res.lock() = Some(t.del_timer_sync());
+            }
+        }));
+        *slot.lock() = Some(timer.clone());
+        timer.mod_timer(ms(1));
+        clock.advance(ms(10));
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        assert_eq!(*result.lock(), Some(true), "the re-arm was pending and is cancelled");
+        assert!(!timer.pending());
+        slot.lock().take();
+    }
+
+    #[test]
+    fn real_clock_fires_timers_on_its_softirq_thread() {
+        let clock = Clock::new_real();
+        assert!(!clock.is_virtual());
+        assert!(clock.real_seconds() > VIRTUAL_BOOT_EPOCH);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let tx = Mutex::new(tx);
+        let t = clock.timer(move || {
+            let _ = tx.lock().send((lockdep::in_softirq(), std::thread::current().id()));
+        });
+        let before = clock.now();
+        t.mod_timer_in(ms(2));
+        let (in_softirq, tid) = rx.recv().unwrap();
+        assert!(in_softirq);
+        assert_ne!(tid, std::thread::current().id());
+        assert!(clock.now() >= before + ms(2));
+        assert!(!t.pending());
+        // Advancing a real clock does nothing.
+        clock.advance(Duration::from_secs(3600));
+        assert!(clock.now() < Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn timer_callbacks_and_bh_locking_make_no_lockdep_reports() {
+        static TIMER_TEST_LOCK: LockClassKey =
+            LockClassKey::new("time_test_lock", LockKind::SpinBh);
+        let clock = Clock::new_virtual();
+        let lock = Arc::new(SpinLock::new(&TIMER_TEST_LOCK, 0u32));
+        let l = lock.clone();
+        // Softirq takes it plainly; process context with BH disabled.
+        let t = clock.timer(move || *l.lock() += 1);
+        t.mod_timer(ms(1));
+        *lock.lock_bh() += 1;
+        clock.advance(ms(1));
+        *lock.lock_bh() += 1;
+        assert_eq!(*lock.lock_bh(), 3);
+        assert!(lockdep::take_reports_for(&TIMER_TEST_LOCK).is_empty());
+    }
+}

@@ -196,3 +196,173 @@ impl WaitQueue {
         }
     }
 }
+
+#[cfg(all(test, not(xfrmsim_loom)))]
+mod tests {
+    use super::*;
+    use crate::lockdep::{LockClassKey, LockKind, ReportKind};
+    use crate::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn wait_event_returns_at_once_when_the_condition_holds() {
+        let wq = WaitQueue::new();
+        let mut checks = 0;
+        wq.wait_event(|| {
+            checks += 1;
+            true
+        });
+        assert_eq!(checks, 1);
+    }
+
+    #[test]
+    fn wake_up_after_setting_the_condition_is_never_lost() {
+        let wq = Arc::new(WaitQueue::new());
+        let value = Arc::new(AtomicU32::new(0));
+        let (w, v) = (wq.clone(), value.clone());
+        let waker = std::thread::spawn(move || {
+            for i in 1..=200 {
+                v.store(i, Ordering::SeqCst);
+                if i % 2 == 0 {
+                    w.wake_up();
+                } else {
+                    w.wake_up_all();
+                }
+            }
+        });
+        for i in 1..=200 {
+            wq.wait_event(|| value.load(Ordering::SeqCst) >= i);
+        }
+        waker.join().unwrap();
+    }
+
+    #[test]
+    fn virtual_timeout_ends_when_advance_passes_the_deadline() {
+        let clock = Clock::new_virtual();
+        let wq = Arc::new(WaitQueue::new());
+        let done = Arc::new(AtomicBool::new(false));
+        let (c, d) = (clock.clone(), done.clone());
+        // Advances in small steps until the waiter gives up, whenever it
+        // armed its deadline.
+        let ticker = std::thread::spawn(move || {
+            while !d.load(Ordering::SeqCst) {
+                c.advance(ms(1));
+                std::thread::yield_now();
+            }
+        });
+        let start = clock.now();
+        let r = wq.wait_event_timeout(&clock, ms(30), || false);
+        done.store(true, Ordering::SeqCst);
+        ticker.join().unwrap();
+        assert_eq!(r, None);
+        assert!(clock.now() >= start + ms(30));
+    }
+
+    #[test]
+    fn timeout_wait_reports_time_left_when_the_condition_holds() {
+        let clock = Clock::new_virtual();
+        let wq = Arc::new(WaitQueue::new());
+        let flag = Arc::new(AtomicBool::new(false));
+        let (w, f) = (wq.clone(), flag.clone());
+        let waker = std::thread::spawn(move || {
+            f.store(true, Ordering::SeqCst);
+            w.wake_up();
+        });
+        // The virtual clock does not move: all of the timeout is left.
+        let r = wq.wait_event_timeout(&clock, ms(30), || flag.load(Ordering::SeqCst));
+        waker.join().unwrap();
+        assert_eq!(r, Some(ms(30)));
+    }
+
+    #[test]
+    fn zero_timeout_with_a_false_condition_times_out_at_once() {
+        let clock = Clock::new_virtual();
+        let wq = WaitQueue::new();
+        assert_eq!(wq.wait_event_timeout(&clock, Duration::ZERO, || false), None);
+        assert_eq!(wq.wait_event_timeout(&clock, Duration::ZERO, || true), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn real_clock_timeout_expires() {
+        let clock = Clock::new_real();
+        let wq = WaitQueue::new();
+        assert_eq!(wq.wait_event_timeout(&clock, ms(5), || false), None);
+    }
+
+    #[test]
+    fn signal_raised_while_sleeping_ends_the_wait_with_erestartsys() {
+        let wq = Arc::new(WaitQueue::new());
+        let signal = SignalState::new();
+        let s = signal.clone();
+        let raiser = std::thread::spawn(move || s.raise());
+        assert_eq!(wq.wait_event_interruptible(&signal, || false), Err(Errno::ERESTARTSYS));
+        raiser.join().unwrap();
+        assert!(signal.pending());
+        signal.clear();
+        assert!(!signal.pending());
+    }
+
+    #[test]
+    fn pending_signal_fails_at_once_but_a_true_condition_wins() {
+        let wq = WaitQueue::new();
+        let signal = SignalState::new();
+        signal.raise();
+        assert_eq!(wq.wait_event_interruptible(&signal, || false), Err(Errno::ERESTARTSYS));
+        assert_eq!(wq.wait_event_interruptible(&signal, || true), Ok(()));
+        let clock = Clock::new_virtual();
+        assert_eq!(
+            wq.wait_event_interruptible_timeout(&signal, &clock, ms(5), || false),
+            Err(Errno::ERESTARTSYS)
+        );
+        signal.clear();
+        assert_eq!(
+            wq.wait_event_interruptible_timeout(&signal, &clock, Duration::ZERO, || false),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn interruptible_wait_is_woken_by_the_condition() {
+        let wq = Arc::new(WaitQueue::new());
+        let signal = SignalState::new();
+        let flag = Arc::new(AtomicBool::new(false));
+        let (w, f) = (wq.clone(), flag.clone());
+        let waker = std::thread::spawn(move || {
+            f.store(true, Ordering::SeqCst);
+            w.wake_up();
+        });
+        assert_eq!(wq.wait_event_interruptible(&signal, || flag.load(Ordering::SeqCst)), Ok(()));
+        waker.join().unwrap();
+        assert!(!signal.pending());
+    }
+
+    #[test]
+    fn waiting_inside_an_rcu_read_section_is_reported() {
+        static OUTER: LockClassKey = LockClassKey::new("wait_test_outer_mutex", LockKind::Mutex);
+        let outer = crate::lockdep::Mutex::new(&OUTER, ());
+        let _m = outer.lock();
+        let guard = crate::rcu::rcu_read_lock();
+        WaitQueue::new().wait_event(|| true);
+        drop(guard);
+        let reports = crate::lockdep::take_reports_for(&OUTER);
+        assert_eq!(reports.len(), 1, "{reports:?}");
+        assert_eq!(reports[0].kind, ReportKind::SleepingWhileAtomic);
+        assert!(reports[0].text.contains("(wait_event)"));
+        assert!(reports[0].text.contains("RCU nest depth: 1"));
+    }
+
+    #[test]
+    fn waiting_in_process_context_under_a_mutex_is_not_reported() {
+        static OUTER: LockClassKey = LockClassKey::new("wait_test_ok_mutex", LockKind::Mutex);
+        let outer = crate::lockdep::Mutex::new(&OUTER, ());
+        let _m = outer.lock();
+        let clock = Clock::new_virtual();
+        let wq = WaitQueue::new();
+        wq.wait_event(|| true);
+        assert_eq!(wq.wait_event_timeout(&clock, Duration::ZERO, || false), None);
+        assert!(crate::lockdep::take_reports_for(&OUTER).is_empty());
+    }
+}

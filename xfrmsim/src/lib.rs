@@ -4,4 +4,7 @@
 
 pub mod ip;
 pub mod nl;
+pub mod replay;
+pub mod run;
 pub mod setkey;
+pub mod sim;

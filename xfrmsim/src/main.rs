@@ -1,17 +1,131 @@
 //! The xfrmsim command line.
 
+use xfrmsim::replay;
+
+use std::io::{self, BufReader, Read};
 use std::process::ExitCode;
 
+use xfrmsim::ip::run_ip;
+use xfrmsim::setkey::run_setkey;
+use xfrmsim::sim::Sim;
+
 fn usage() -> ExitCode {
-    eprintln!("usage: xfrmsim ip [ -s ] [ -d ] xfrm {{ state | policy }} COMMAND ...");
-    eprintln!("       xfrmsim ip [ -force ] -batch FILE");
+    eprintln!(
+        "usage: xfrmsim [ --seed N ] [ --netns NAME ] [ --user UID ] ip [ -s ] [ -d ] xfrm {{ state | policy }} COMMAND ..."
+    );
+    eprintln!("       xfrmsim [ --seed N ] ip [ -force ] -batch FILE");
+    eprintln!("       xfrmsim [ --seed N ] setkey {{ -c | -f FILE | -D | -DP | -F | -FP }}");
+    eprintln!("       xfrmsim run FILE [ --seed N ]");
+    eprintln!("       xfrmsim replay < script.jsonl > out.jsonl");
     ExitCode::from(2)
+}
+
+fn read_file(path: &str) -> Option<String> {
+    std::fs::read_to_string(path).ok()
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.is_empty() {
-        return usage();
+    let (mut seed, mut netns, mut user) = (0u64, None::<String>, None::<u32>);
+    let mut i = 0;
+    while let Some(a) = args.get(i) {
+        let val = args.get(i + 1);
+        match (a.as_str(), val) {
+            ("--seed", Some(v)) => match v.parse() {
+                Ok(s) => seed = s,
+                Err(_) => return usage(),
+            },
+            ("--netns", Some(v)) => netns = Some(v.clone()),
+            ("--user", Some(v)) => match v.parse() {
+                Ok(u) => user = Some(u),
+                Err(_) => return usage(),
+            },
+            _ => break,
+        }
+        i += 2;
     }
-    usage()
+    let rest = args.get(i..).unwrap_or_default();
+    let Some(cmd) = rest.first() else { return usage() };
+    if cmd == "replay" {
+        let stdin = io::stdin();
+        let stdout = io::stdout();
+        return match replay::Replay::new().run(BufReader::new(stdin.lock()), stdout.lock()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("xfrmsim replay: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if cmd == "run" {
+        let mut file = None;
+        let mut j = 1;
+        while let Some(a) = rest.get(j) {
+            match (a.as_str(), rest.get(j + 1)) {
+                ("--seed", Some(v)) => match v.parse() {
+                    Ok(s) => seed = s,
+                    Err(_) => return usage(),
+                },
+                (f, _) if file.is_none() && !f.starts_with('-') => {
+                    file = Some(f.to_string());
+                    j += 1;
+                    continue;
+                }
+                _ => return usage(),
+            }
+            j += 2;
+        }
+        let Some(file) = file else { return usage() };
+        let Some(text) = read_file(&file) else {
+            eprintln!("xfrmsim run: cannot read {file}");
+            return ExitCode::from(2);
+        };
+        let o = xfrmsim::run::run_scenario(&text, &file, seed);
+        print!("{}", o.out);
+        eprint!("{}", o.err);
+        return ExitCode::from(o.code);
+    }
+    let mut sim = Sim::new(seed, replay::xfrm_unknown_type_input());
+    if let Some(n) = &netns {
+        if let Err(e) = sim.netns_add(n) {
+            eprintln!("xfrmsim: netns {n}: {}", e.description());
+            return ExitCode::from(2);
+        }
+    }
+    if let Some(u) = user {
+        sim.become_user(u);
+    }
+    let (out, err, code) = match cmd.as_str() {
+        "ip" => match sim.xfrm_link(netns.as_deref()) {
+            Ok(mut link) => {
+                let o = run_ip(&mut link, rest.get(1..).unwrap_or_default(), &read_file);
+                (o.out, o.err, o.code)
+            }
+            Err(e) => {
+                (String::new(), format!("Cannot open netlink socket: {}\n", e.description()), 1)
+            }
+        },
+        "setkey" if xfrmsim::setkey::usage_error(rest.get(1..).unwrap_or_default()).is_some() => {
+            let o =
+                xfrmsim::setkey::usage_error(rest.get(1..).unwrap_or_default()).unwrap_or_default();
+            (o.out, o.err, o.code)
+        }
+        "setkey" => match sim.pfkey_link(netns.as_deref()) {
+            Ok(mut link) => {
+                let mut stdin = String::new();
+                if rest.iter().any(|a| a == "-c") && io::stdin().read_to_string(&mut stdin).is_err()
+                {
+                    return ExitCode::from(2);
+                }
+                let o =
+                    run_setkey(&mut link, rest.get(1..).unwrap_or_default(), &stdin, &read_file);
+                (o.out, o.err, o.code)
+            }
+            Err(e) => (String::new(), format!("socket: {}\n", e.description()), 1),
+        },
+        _ => return usage(),
+    };
+    print!("{out}");
+    eprint!("{err}");
+    ExitCode::from(code)
 }

@@ -11,7 +11,7 @@ use super::parse::{parse_exthdrs, pfkey_error, pfkey_get_base_msg, pfkey_has_han
 use super::wire::SadbMsgRepr;
 use super::wire::consts::{SADB_AALG_MAX, SADB_EALG_MAX, SADB_X_CALG_MAX};
 use sim_core::Errno;
-use sim_core::xfrm_algo::{
+use sim_core::xfrm::algo_table::{
     KernelProfile, xfrm_aalg_get_byid, xfrm_calg_get_byid, xfrm_ealg_get_byid,
 };
 

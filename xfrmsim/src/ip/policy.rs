@@ -546,7 +546,8 @@ fn list_or_deleteall(
                 r.addattr(XFRMA_IF_ID, p);
             }
             dels.push(r);
-        })?;
+        })
+        .map_err(super::talk::deleteall_error)?;
         if dels.is_empty() {
             return Ok(());
         }

@@ -509,7 +509,8 @@ fn list_or_deleteall(
                 r.addattr(XFRMA_MARK, p);
             }
             dels.push(r);
-        })?;
+        })
+        .map_err(super::talk::deleteall_error)?;
         if dels.is_empty() {
             return Ok(());
         }

@@ -124,7 +124,11 @@ impl<'l> Rtnl<'l> {
                         let e = parse_error(&m);
                         return match e.errno {
                             None => Ok(()),
-                            Some(errno) => Err(kernel_error(errno, e.msg)),
+                            // rtnl_dump_error, then the caller's message.
+                            Some(errno) => match kernel_error(errno, e.msg) {
+                                Fail::Kernel(t) => Err(Fail::Kernel(t + "Dump terminated\n")),
+                                other => Err(other),
+                            },
                         };
                     }
                     _ => f(&m, &d),
@@ -145,4 +149,15 @@ fn req_with_flags(req: Request, add: u16) -> Request {
     let f = req.flags() | add;
     b[6..8].copy_from_slice(&f.to_le_bytes());
     Request::from_bytes(b)
+}
+
+/// A dump error as `deleteall` reports it ("Delete-all terminated").
+pub fn deleteall_error(f: Fail) -> Fail {
+    match f {
+        Fail::Kernel(t) => match t.strip_suffix("Dump terminated\n") {
+            Some(head) => Fail::Kernel(format!("{head}Delete-all terminated\n")),
+            None => Fail::Kernel(t),
+        },
+        other => other,
+    }
 }

@@ -104,6 +104,26 @@ const USAGE: &str = "usage: setkey [-v] -c
        setkey [-Pv] -F
 ";
 
+/// The usage error setkey gives before opening its socket, if `argv` is
+/// not a valid command line.
+pub fn usage_error(argv: &[String]) -> Option<Outcome> {
+    let mut i = 0;
+    let mut mode = false;
+    while let Some(a) = argv.get(i) {
+        match a.as_str() {
+            "-f" if argv.get(i + 1).is_some() => {
+                mode = true;
+                i += 1;
+            }
+            "-c" | "-D" | "-DP" | "-PD" | "-F" | "-FP" | "-PF" => mode = true,
+            "-P" | "-v" | "-n" => {}
+            _ => return Some(Outcome { err: USAGE.into(), code: 2, ..Outcome::default() }),
+        }
+        i += 1;
+    }
+    (!mode).then(|| Outcome { err: USAGE.into(), code: 2, ..Outcome::default() })
+}
+
 /// Runs `setkey ARGS...` over `link`; `-f FILE` reads through
 /// `read_file`, `-c` takes `stdin`.
 pub fn run_setkey(

@@ -2,7 +2,9 @@
 //! (SUPPORTED_AUTH, SUPPORTED_ENCRYPT, in REGISTER replies).
 
 use sim_core::KResult;
-use sim_core::xfrm_algo::{AALG_LIST, EALG_LIST, KernelProfile, SadbAlgDesc, pfkey_supported_algs};
+use sim_core::xfrm::algo_table::{
+    AALG_LIST, EALG_LIST, KernelProfile, SadbAlgDesc, pfkey_supported_algs,
+};
 
 use super::consts::{SADB_EXT_SUPPORTED_AUTH, SADB_EXT_SUPPORTED_ENCRYPT};
 use super::field;
@@ -108,7 +110,7 @@ pub fn compose_sadb_supported(profile: &KernelProfile) -> Vec<SadbSupportedRepr>
 mod tests {
     use super::*;
     use crate::af_key::wire::consts::*;
-    use sim_core::xfrm_algo::{AALG_LIST, EALG_LIST, KernelProfile, pfkey_supported_algs};
+    use sim_core::xfrm::algo_table::{AALG_LIST, EALG_LIST, KernelProfile, pfkey_supported_algs};
 
     #[test]
     fn debian_register_extensions_bytes() {
@@ -148,7 +150,7 @@ mod tests {
 
     #[test]
     fn algorithm_table_ids_are_the_uapi_numbers() {
-        use sim_core::xfrm_algo::{
+        use sim_core::xfrm::algo_table::{
             AEAD_LIST, CALG_LIST, xfrm_aalg_get_byname, xfrm_calg_get_byname, xfrm_ealg_get_byname,
         };
         let p = &KernelProfile::FULL;

@@ -1,0 +1,253 @@
+//! `xfrmsim run FILE`: a line-oriented scenario — commands against one
+//! embedded kernel and `expect` lines checking what they printed — run
+//! deterministically from a seed. The first failed expectation stops the
+//! run with its line and the reason.
+//!
+//! ```text
+//! # comment
+//! netns add NAME | netns del NAME | netns list
+//! user UID | user root          who runs the following commands
+//! in NAME COMMAND...            run one command in namespace NAME
+//! ip ARGS...                    as `xfrmsim ip`
+//! setkey STATEMENT... ;         one setkey statement (the -c language)
+//! setkey -D | -DP | -F | -FP
+//! advance SECONDS               move the virtual clock (timers fire)
+//! echo TEXT
+//! expect exit N                 the last command's exit status
+//! expect out TEXT               its stdout contains TEXT (\t is a tab)
+//! expect no-out TEXT            its stdout does not contain TEXT
+//! expect err TEXT               its stderr contains TEXT
+//! expect empty                  it printed nothing on stdout
+//! ```
+
+use std::time::Duration;
+
+use crate::ip::{run_ip, split_words};
+use crate::setkey::run_setkey;
+use crate::sim::Sim;
+
+/// What a scenario printed and its exit status (0, 1 for a failed
+/// expectation, 2 for a malformed scenario).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunOutcome {
+    /// The commands' output, in order.
+    pub out: String,
+    /// Diagnostics (the failed expectation).
+    pub err: String,
+    /// Exit status.
+    pub code: u8,
+}
+
+#[derive(Default)]
+struct Last {
+    out: String,
+    err: String,
+    code: u8,
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("\\t", "\t").replace("\\n", "\n")
+}
+
+/// Runs the scenario `text` (called `name` in messages) on a fresh kernel
+/// seeded with `seed`.
+pub fn run_scenario(text: &str, name: &str, seed: u64) -> RunOutcome {
+    let mut sim = Sim::new(seed, crate::replay::xfrm_unknown_type_input());
+    let mut res = RunOutcome::default();
+    let mut last = Last::default();
+    for (n, raw) in text.lines().enumerate() {
+        let lineno = n + 1;
+        let words = split_words(raw);
+        let Some(first) = words.first() else { continue };
+        let fail = |res: &mut RunOutcome, code: u8, why: String| {
+            res.err.push_str(&format!("{name}:{lineno}: {why}\n"));
+            res.code = code;
+        };
+        if first == "expect" {
+            let rest = raw.trim_start().strip_prefix("expect").unwrap_or("").trim_start();
+            let (kind, arg) = rest.split_once(' ').unwrap_or((rest, ""));
+            let arg = unescape(arg.trim());
+            let ok = match kind {
+                "exit" => match arg.parse::<u8>() {
+                    Ok(c) => c == last.code,
+                    Err(_) => {
+                        fail(&mut res, 2, format!("bad expect line: {raw}"));
+                        return res;
+                    }
+                },
+                "out" => last.out.contains(&arg),
+                "no-out" => !last.out.contains(&arg),
+                "err" => last.err.contains(&arg),
+                "empty" => last.out.is_empty(),
+                _ => {
+                    fail(&mut res, 2, format!("unknown expectation \"{kind}\""));
+                    return res;
+                }
+            };
+            if !ok {
+                let got = match kind {
+                    "exit" => format!("exit status {}", last.code),
+                    "err" => format!("stderr {:?}", last.err),
+                    _ => format!("stdout {:?}", last.out),
+                };
+                fail(&mut res, 1, format!("expectation failed: {}: got {got}", raw.trim()));
+                return res;
+            }
+            continue;
+        }
+        let (netns, cmd) = if first == "in" {
+            match words.get(1) {
+                Some(ns) => (Some(ns.clone()), words.get(2..).unwrap_or_default().to_vec()),
+                None => {
+                    fail(&mut res, 2, "\"in\" needs a namespace and a command".into());
+                    return res;
+                }
+            }
+        } else {
+            (None, words.clone())
+        };
+        last = Last::default();
+        let Some(c) = cmd.first() else {
+            fail(&mut res, 2, "missing command".into());
+            return res;
+        };
+        match c.as_str() {
+            "ip" => match sim.xfrm_link(netns.as_deref()) {
+                Ok(mut link) => {
+                    let o = run_ip(&mut link, cmd.get(1..).unwrap_or_default(), &|_| None);
+                    last = Last { out: o.out, err: o.err, code: o.code };
+                }
+                Err(e) => {
+                    last = Last {
+                        err: format!("Cannot open netlink socket: {}\n", e.description()),
+                        code: 1,
+                        ..Last::default()
+                    }
+                }
+            },
+            "setkey" => match sim.pfkey_link(netns.as_deref()) {
+                Ok(mut link) => {
+                    let args = cmd.get(1..).unwrap_or_default();
+                    let o = if args.first().is_some_and(|a| a.starts_with('-')) {
+                        run_setkey(&mut link, args, "", &|_| None)
+                    } else {
+                        let stmt =
+                            raw.trim_start().split_once("setkey").map_or("", |x| x.1).to_string();
+                        run_setkey(&mut link, &["-c".to_string()], &stmt, &|_| None)
+                    };
+                    last = Last { out: o.out, err: o.err, code: o.code };
+                }
+                Err(e) => {
+                    last = Last {
+                        err: format!("socket: {}\n", e.description()),
+                        code: 1,
+                        ..Last::default()
+                    }
+                }
+            },
+            "netns" => {
+                let r = match (cmd.get(1).map(String::as_str), cmd.get(2)) {
+                    (Some("add"), Some(n)) => sim.netns_add(n).map(|_| String::new()),
+                    (Some("del" | "delete"), Some(n)) => sim.netns_del(n).map(|_| String::new()),
+                    (Some("list"), None) => {
+                        Ok(sim.netns_list().iter().map(|n| format!("{n}\n")).collect())
+                    }
+                    _ => {
+                        fail(&mut res, 2, format!("bad netns command: {raw}"));
+                        return res;
+                    }
+                };
+                last = match r {
+                    Ok(out) => Last { out, ..Last::default() },
+                    Err(e) => Last {
+                        err: format!("netns: {}\n", e.description()),
+                        code: 1,
+                        ..Last::default()
+                    },
+                };
+            }
+            "user" => match cmd.get(1).map(String::as_str) {
+                Some("root") => sim.become_root(),
+                Some(u) => match u.parse() {
+                    Ok(uid) => sim.become_user(uid),
+                    Err(_) => {
+                        fail(&mut res, 2, format!("bad uid \"{u}\""));
+                        return res;
+                    }
+                },
+                None => {
+                    fail(&mut res, 2, "user needs a uid or root".into());
+                    return res;
+                }
+            },
+            "advance" => match cmd.get(1).and_then(|s| s.parse::<f64>().ok()).filter(|s| *s >= 0.0)
+            {
+                Some(secs) => sim.kernel().advance(Duration::from_secs_f64(secs)),
+                None => {
+                    fail(&mut res, 2, "advance needs seconds".into());
+                    return res;
+                }
+            },
+            "echo" => last.out = format!("{}\n", cmd.get(1..).unwrap_or_default().join(" ")),
+            other => {
+                fail(&mut res, 2, format!("unknown command \"{other}\""));
+                return res;
+            }
+        }
+        res.out.push_str(&last.out);
+        res.out.push_str(&last.err);
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failing_expectation_names_the_line() {
+        let r = run_scenario("echo hello\nexpect out hello\nexpect out goodbye\n", "t.scn", 1);
+        assert_eq!(r.code, 1);
+        assert!(r.err.starts_with("t.scn:3: expectation failed: expect out goodbye"), "{}", r.err);
+        assert_eq!(r.out, "hello\n");
+    }
+
+    #[test]
+    fn malformed_scenarios_exit_2() {
+        for bad in [
+            "frobnicate\n",
+            "advance soon\n",
+            "expect sometimes x\n",
+            "user\n",
+            "netns add\n",
+            "in\n",
+        ] {
+            let r = run_scenario(bad, "b", 0);
+            assert_eq!(r.code, 2, "{bad}: {r:?}");
+            assert!(r.err.starts_with("b:1: "), "{}", r.err);
+        }
+    }
+
+    #[test]
+    fn unprivileged_user_gets_eperm_through_netlink() {
+        let text = "user 1000\nip xfrm policy list\nexpect exit 2\nexpect err Operation not permitted\n\
+                    user root\nip xfrm policy count\nexpect no-out Operation not permitted\n";
+        let r = run_scenario(text, "u", 0);
+        assert_eq!(r.code, 0, "{r:?}");
+    }
+
+    #[test]
+    fn namespaces_come_and_go() {
+        let text = "netns add blue\nnetns add red\nnetns list\nexpect out red\nexpect out blue\n\
+                    netns del red\nnetns list\nexpect no-out red\nnetns del red\nexpect exit 1\n\
+                    in green ip xfrm policy list\nexpect err No such file or directory\n";
+        let r = run_scenario(text, "n", 0);
+        assert_eq!(r.code, 0, "{r:?}");
+    }
+
+    #[test]
+    fn same_seed_same_output() {
+        let text = "ip xfrm state allocspi src 1.1.1.1 dst 2.2.2.2 proto esp\nadvance 31\nip xfrm state list\n";
+        assert_eq!(run_scenario(text, "s", 9), run_scenario(text, "s", 9));
+    }
+}
