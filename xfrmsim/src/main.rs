@@ -86,11 +86,11 @@ fn main() -> ExitCode {
         return ExitCode::from(o.code);
     }
     let mut sim = Sim::new(seed, replay::xfrm_unknown_type_input());
-    if let Some(n) = &netns {
-        if let Err(e) = sim.netns_add(n) {
-            eprintln!("xfrmsim: netns {n}: {}", e.description());
-            return ExitCode::from(2);
-        }
+    if let Some(n) = &netns
+        && let Err(e) = sim.netns_add(n)
+    {
+        eprintln!("xfrmsim: netns {n}: {}", e.description());
+        return ExitCode::from(2);
     }
     if let Some(u) = user {
         sim.become_user(u);
