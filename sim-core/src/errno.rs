@@ -74,6 +74,8 @@ errnos! {
     EPROTO = 71, "Protocol error";
     EBADMSG = 74, "Bad message";
     EOVERFLOW = 75, "Value too large for defined data type";
+    /// `ERESTART`: what the old blocking `xfrm_lookup` returned on a signal.
+    ERESTART = 85, "Interrupted system call should be restarted";
     ENOTSOCK = 88, "Socket operation on non-socket";
     EDESTADDRREQ = 89, "Destination address required";
     EMSGSIZE = 90, "Message too long";
