@@ -18,7 +18,9 @@ pub fn parse_order(text: &str) -> Result<BTreeSet<(String, String)>, String> {
         if line.is_empty() {
             continue;
         }
-        let Some((a, b)) = line.split_once("->") else {
+        // Class names may contain "->" (`&x->lock`): the separator is the
+        // spaced arrow, falling back to a bare one.
+        let Some((a, b)) = line.split_once(" -> ").or_else(|| line.split_once("->")) else {
             return Err(format!("line {}: expected `held -> taken`, found {raw:?}", i + 1));
         };
         let (a, b) = (a.trim(), b.trim());
@@ -161,6 +163,12 @@ mod tests {
         assert!(e.contains(&("C".into(), "D".into())));
         assert!(parse_order("A B\n").unwrap_err().contains("line 1"));
         assert!(parse_order("A ->\n").is_err());
+    }
+
+    #[test]
+    fn class_names_with_arrows() {
+        let e = parse_order("&x->lock -> xfrm_state_lock\n").unwrap();
+        assert!(e.contains(&("&x->lock".into(), "xfrm_state_lock".into())), "{e:?}");
     }
 
     #[test]
