@@ -988,8 +988,10 @@ fn netlink_release(nlk: &Arc<NetlinkSock>) {
     }
     nlk.groups.store(0, Ordering::Release);
     // The socket is freed by call_rcu in Linux; here the release waits
-    // for the grace period itself.
-    synchronize_rcu();
+    // for the grace period itself (unless the teaching bug removes it).
+    if !sim_core::planted::planted(sim_core::planted::Bug::NoSynchronizeRcuOnRelease) {
+        synchronize_rcu();
+    }
     let state = nlk.cb.lock().take();
     nlk.cb_running.store(false, Ordering::Release);
     if let Some(mut st) = state
