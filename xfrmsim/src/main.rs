@@ -7,7 +7,6 @@ use std::process::ExitCode;
 
 use xfrmsim::ip::run_ip;
 use xfrmsim::setkey::run_setkey;
-use xfrmsim::sim::Sim;
 
 fn usage() -> ExitCode {
     eprintln!(
@@ -15,7 +14,7 @@ fn usage() -> ExitCode {
     );
     eprintln!("       xfrmsim [ --seed N ] ip [ -force ] -batch FILE");
     eprintln!("       xfrmsim [ --seed N ] setkey {{ -c | -f FILE | -D | -DP | -F | -FP }}");
-    eprintln!("       xfrmsim run FILE [ --seed N ]");
+    eprintln!("       xfrmsim run FILE [ --seed N ] [ --lockdep [ text | dot ] ]");
     eprintln!("       xfrmsim replay < script.jsonl > out.jsonl");
     ExitCode::from(2)
 }
@@ -59,9 +58,18 @@ fn main() -> ExitCode {
     }
     if cmd == "run" {
         let mut file = None;
+        let mut lockdep_fmt = None;
         let mut j = 1;
         while let Some(a) = rest.get(j) {
             match (a.as_str(), rest.get(j + 1)) {
+                ("--lockdep", Some(f)) if f == "text" || f == "dot" => {
+                    lockdep_fmt = Some(f.clone())
+                }
+                ("--lockdep", _) => {
+                    lockdep_fmt = Some("text".into());
+                    j += 1;
+                    continue;
+                }
                 ("--seed", Some(v)) => match v.parse() {
                     Ok(s) => seed = s,
                     Err(_) => return usage(),
@@ -83,9 +91,14 @@ fn main() -> ExitCode {
         let o = xfrmsim::run::run_scenario(&text, &file, seed);
         print!("{}", o.out);
         eprint!("{}", o.err);
+        if let Some(f) = lockdep_fmt {
+            let g = sim_core::lockdep::dependency_graph()
+                .filter(|c| !c.starts_with("bench") && !c.starts_with("test"));
+            print!("{}", if f == "dot" { g.to_dot() } else { g.to_text() });
+        }
         return ExitCode::from(o.code);
     }
-    let mut sim = Sim::new(seed, replay::xfrm_unknown_type_input());
+    let mut sim = xfrmsim::sim::boot(seed);
     if let Some(n) = &netns
         && let Err(e) = sim.netns_add(n)
     {

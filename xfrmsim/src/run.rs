@@ -12,6 +12,9 @@
 //! setkey STATEMENT... ;         one setkey statement (the -c language)
 //! setkey -D | -DP | -F | -FP
 //! advance SECONDS               move the virtual clock (timers fire)
+//! bug NAME on|off               plant or remove a teaching bug
+//! lockdep text|dot              print the observed lock-order graph
+//! lockdep reports               print (and clear) the validator's reports
 //! echo TEXT
 //! expect exit N                 the last command's exit status
 //! expect out TEXT               its stdout contains TEXT (\t is a tab)
@@ -24,7 +27,6 @@ use std::time::Duration;
 
 use crate::ip::{run_ip, split_words};
 use crate::setkey::run_setkey;
-use crate::sim::Sim;
 
 /// What a scenario printed and its exit status (0, 1 for a failed
 /// expectation, 2 for a malformed scenario).
@@ -52,7 +54,7 @@ fn unescape(s: &str) -> String {
 /// Runs the scenario `text` (called `name` in messages) on a fresh kernel
 /// seeded with `seed`.
 pub fn run_scenario(text: &str, name: &str, seed: u64) -> RunOutcome {
-    let mut sim = Sim::new(seed, crate::replay::xfrm_unknown_type_input());
+    let mut sim = crate::sim::boot(seed);
     let mut res = RunOutcome::default();
     let mut last = Last::default();
     for (n, raw) in text.lines().enumerate() {
@@ -189,6 +191,32 @@ pub fn run_scenario(text: &str, name: &str, seed: u64) -> RunOutcome {
                 }
             },
             "echo" => last.out = format!("{}\n", cmd.get(1..).unwrap_or_default().join(" ")),
+            "bug" => {
+                let bug = cmd.get(1).and_then(|n| sim_core::planted::Bug::from_name(n));
+                match (bug, cmd.get(2).map(String::as_str)) {
+                    (Some(b), Some("on")) => sim_core::planted::plant(b, true),
+                    (Some(b), Some("off")) => sim_core::planted::plant(b, false),
+                    _ => {
+                        fail(&mut res, 2, format!("bad bug line: {raw}"));
+                        return res;
+                    }
+                }
+            }
+            "lockdep" => {
+                let g = sim_core::lockdep::dependency_graph()
+                    .filter(|c| !c.starts_with("bench") && !c.starts_with("test"));
+                last.out = match cmd.get(1).map(String::as_str) {
+                    Some("text") => g.to_text(),
+                    Some("dot") => g.to_dot(),
+                    Some("reports") => {
+                        sim_core::lockdep::take_reports().iter().map(|r| r.text.clone()).collect()
+                    }
+                    _ => {
+                        fail(&mut res, 2, format!("bad lockdep line: {raw}"));
+                        return res;
+                    }
+                };
+            }
             other => {
                 fail(&mut res, 2, format!("unknown command \"{other}\""));
                 return res;

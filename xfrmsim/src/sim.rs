@@ -29,6 +29,15 @@ pub struct Sim {
     task: Arc<Task>,
 }
 
+/// Boots the kernel every command runs on: the NETLINK_XFRM front end of
+/// this tree (`crate::replay::xfrm_unknown_type_input` until the
+/// `xfrm_user` handlers register themselves; PF_KEY is absent until
+/// `af_key` registers its family). The one place that wires the front
+/// ends in.
+pub fn boot(seed: u64) -> Sim {
+    Sim::new(seed, crate::replay::xfrm_unknown_type_input())
+}
+
 impl Sim {
     /// Boots a kernel with `seed` and registers NETLINK_XFRM with `input`
     /// in every namespace (the `xfrm_user` pernet init).
