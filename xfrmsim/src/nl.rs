@@ -239,6 +239,11 @@ pub trait Link {
     fn send(&mut self, dgram: &[u8]) -> Result<(), Errno>;
     /// `recvmsg(MSG_DONTWAIT)`.
     fn recv(&mut self) -> Result<Option<Vec<u8>>, Errno>;
+    /// `bind` with `nl_groups` (what `rtnl_open_byproto(groups)` does);
+    /// links that cannot listen refuse with `EOPNOTSUPP`.
+    fn join_groups(&mut self, _groups: u32) -> Result<(), Errno> {
+        Err(Errno::EOPNOTSUPP)
+    }
 }
 
 impl Request {

@@ -9,6 +9,8 @@
 //! user UID | user root          who runs the following commands
 //! in NAME COMMAND...            run one command in namespace NAME
 //! ip ARGS...                    as `xfrmsim ip`
+//! ip xfrm monitor [GROUPS]      start a listener (kept open)
+//! monitor show                  print what the listeners received
 //! setkey STATEMENT... ;         one setkey statement (the -c language)
 //! setkey -D | -DP | -F | -FP
 //! advance SECONDS               move the virtual clock (timers fire)
@@ -57,6 +59,7 @@ pub fn run_scenario(text: &str, name: &str, seed: u64) -> RunOutcome {
     let mut sim = crate::sim::boot(seed);
     let mut res = RunOutcome::default();
     let mut last = Last::default();
+    let mut monitors: Vec<(crate::sim::SockLink, crate::ip::print::Opts)> = Vec::new();
     for (n, raw) in text.lines().enumerate() {
         let lineno = n + 1;
         let words = split_words(raw);
@@ -113,7 +116,52 @@ pub fn run_scenario(text: &str, name: &str, seed: u64) -> RunOutcome {
             fail(&mut res, 2, "missing command".into());
             return res;
         };
+        let is_monitor = c == "ip" && {
+            let args = cmd.get(1..).unwrap_or_default();
+            let skip = args.iter().take_while(|a| a.starts_with('-')).count();
+            args.get(skip).is_some_and(|o| o == "xfrm")
+                && args
+                    .get(skip + 1)
+                    .is_some_and(|o| o.len() >= 2 && "monitor".starts_with(o.as_str()))
+        };
         match c.as_str() {
+            "ip" if is_monitor => {
+                let args = cmd.get(1..).unwrap_or_default();
+                let skip = args.iter().take_while(|a| a.starts_with('-')).count();
+                let opts = crate::ip::print::Opts {
+                    stats: args[..skip].iter().filter(|a| a.starts_with("-s")).count() as u32,
+                    ..Default::default()
+                };
+                let groups =
+                    crate::ip::monitor::monitor_groups(args.get(skip + 2..).unwrap_or_default());
+                match (groups, sim.xfrm_link(netns.as_deref())) {
+                    (Ok(g), Ok(mut link)) => match crate::nl::Link::join_groups(&mut link, g) {
+                        Ok(()) => monitors.push((link, opts)),
+                        Err(e) => {
+                            last.err = format!("Cannot bind netlink socket: {}\n", e.description())
+                        }
+                    },
+                    (
+                        Err(crate::ip::talk::Fail::Usage(t) | crate::ip::talk::Fail::Kernel(t)),
+                        _,
+                    ) => last = Last { err: t, code: 2, ..Last::default() },
+                    (_, Err(e)) => {
+                        last.err = format!("Cannot open netlink socket: {}\n", e.description())
+                    }
+                }
+                if !last.err.is_empty() && last.code == 0 {
+                    last.code = 1;
+                }
+            }
+            "monitor" if cmd.get(1).is_some_and(|w| w == "show") => {
+                for (link, opts) in &mut monitors {
+                    while let Ok(Some(d)) = crate::nl::Link::recv(link) {
+                        for m in crate::nl::messages(&d) {
+                            crate::ip::monitor::monitor_print(&mut last.out, &m, opts);
+                        }
+                    }
+                }
+            }
             "ip" => match sim.xfrm_link(netns.as_deref()) {
                 Ok(mut link) => {
                     let o = run_ip(&mut link, cmd.get(1..).unwrap_or_default(), &|_| None);

@@ -142,6 +142,10 @@ impl Link for SockLink {
     fn recv(&mut self) -> Result<Option<Vec<u8>>, Errno> {
         self.recv_bytes()
     }
+    fn join_groups(&mut self, groups: u32) -> Result<(), Errno> {
+        let addr = sim_sockets::netlink::wire::SockaddrNl::new(0, groups);
+        self.sock.bind(&self.task, &addr.to_bytes())
+    }
 }
 
 impl PfkeyLink for SockLink {

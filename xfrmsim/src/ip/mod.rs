@@ -3,6 +3,7 @@
 //! prints. `-s`, `-d`, `-force` and `-batch FILE` are understood.
 
 pub mod args;
+pub mod monitor;
 pub mod names;
 pub mod policy;
 pub mod print;
@@ -90,6 +91,11 @@ fn do_cmd(rtnl: &mut Rtnl<'_>, argv: &[String], o: &Opts, out: &mut String) -> R
         state::do_state(rtnl, rest, o, out)
     } else if m("policy") {
         policy::do_policy(rtnl, rest, o, out)
+    } else if m("monitor") {
+        // One-shot: join the groups and print what is already queued (a
+        // scenario keeps the listener open across commands instead).
+        let groups = monitor::monitor_groups(rest)?;
+        rtnl.listen(groups, &mut |m| monitor::monitor_print(out, m, o))
     } else {
         Err(Fail::Usage(format!("Command \"{sub}\" is unknown, try \"ip xfrm help\".\n")))
     }

@@ -498,7 +498,7 @@ pub fn print_policy_msg(out: &mut String, m: &Msg<'_>, o: &Opts) {
         XFRM_MSG_POLEXPIRE => out.push_str("Expired "),
         _ => {}
     }
-    policy_info(out, &xp, &tb, o);
+    policy_info(out, &xp, &tb, "", "", o);
     if let Some(h) = hard {
         out.push_str(&format!("\thard {h}\n"));
     }

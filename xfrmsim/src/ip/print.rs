@@ -495,10 +495,17 @@ pub fn state_info(
 }
 
 /// `xfrm_policy_info_print`.
-pub fn policy_info(out: &mut String, xp: &XfrmUserpolicyInfo, tb: &AttrTable<'_>, o: &Opts) {
-    selector(out, &xp.sel, 0, "", o);
+pub fn policy_info(
+    out: &mut String,
+    xp: &XfrmUserpolicyInfo,
+    tb: &AttrTable<'_>,
+    prefix: &str,
+    title: &str,
+    o: &Opts,
+) {
+    selector(out, &xp.sel, 0, title, o);
     sec_ctx(out, tb, " \n");
-    let buf = "\t";
+    let buf = &format!("{prefix}\t");
     out.push_str(buf);
     let mut dir = xp.dir;
     if dir >= XFRM_POLICY_MAX {

@@ -104,6 +104,18 @@ impl<'l> Rtnl<'l> {
         self.link.send(&buf).map_err(io_error)
     }
 
+    /// `rtnl_open_byproto(groups)` + `rtnl_listen`: joins `groups` and
+    /// hands every queued message to `f` until none is left.
+    pub fn listen(&mut self, groups: u32, f: &mut dyn FnMut(&Msg<'_>)) -> CResult<()> {
+        self.link.join_groups(groups).map_err(io_error)?;
+        while let Some(d) = self.link.recv().map_err(io_error)? {
+            for m in messages(&d) {
+                f(&m);
+            }
+        }
+        Ok(())
+    }
+
     /// `rtnl_dump_request` + `rtnl_dump_filter`: calls `f` for every
     /// message until `NLMSG_DONE`.
     pub fn dump(&mut self, mut req: Request, f: &mut dyn FnMut(&Msg<'_>, &[u8])) -> CResult<()> {
