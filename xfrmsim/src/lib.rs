@@ -8,3 +8,4 @@ pub mod replay;
 pub mod run;
 pub mod setkey;
 pub mod sim;
+pub mod trace;

@@ -14,7 +14,8 @@ fn usage() -> ExitCode {
     );
     eprintln!("       xfrmsim [ --seed N ] ip [ -force ] -batch FILE");
     eprintln!("       xfrmsim [ --seed N ] setkey {{ -c | -f FILE | -D | -DP | -F | -FP }}");
-    eprintln!("       xfrmsim run FILE [ --seed N ] [ --lockdep [ text | dot ] ]");
+    eprintln!("       xfrmsim [ --trace ] ip|setkey ...  (the kernel path on stderr)");
+    eprintln!("       xfrmsim run FILE [ --seed N ] [ --trace ] [ --lockdep [ text | dot ] ]");
     eprintln!("       xfrmsim replay < script.jsonl > out.jsonl");
     ExitCode::from(2)
 }
@@ -26,10 +27,16 @@ fn read_file(path: &str) -> Option<String> {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (mut seed, mut netns, mut user) = (0u64, None::<String>, None::<u32>);
+    let mut trace = false;
     let mut i = 0;
     while let Some(a) = args.get(i) {
         let val = args.get(i + 1);
         match (a.as_str(), val) {
+            ("--trace", _) => {
+                trace = true;
+                i += 1;
+                continue;
+            }
             ("--seed", Some(v)) => match v.parse() {
                 Ok(s) => seed = s,
                 Err(_) => return usage(),
@@ -59,11 +66,17 @@ fn main() -> ExitCode {
     if cmd == "run" {
         let mut file = None;
         let mut lockdep_fmt = None;
+        let mut trace = false;
         let mut j = 1;
         while let Some(a) = rest.get(j) {
             match (a.as_str(), rest.get(j + 1)) {
                 ("--lockdep", Some(f)) if f == "text" || f == "dot" => {
                     lockdep_fmt = Some(f.clone())
+                }
+                ("--trace", _) => {
+                    trace = true;
+                    j += 1;
+                    continue;
                 }
                 ("--lockdep", _) => {
                     lockdep_fmt = Some("text".into());
@@ -88,7 +101,7 @@ fn main() -> ExitCode {
             eprintln!("xfrmsim run: cannot read {file}");
             return ExitCode::from(2);
         };
-        let o = xfrmsim::run::run_scenario(&text, &file, seed);
+        let o = xfrmsim::run::run_scenario_traced(&text, &file, seed, trace);
         print!("{}", o.out);
         eprint!("{}", o.err);
         if let Some(f) = lockdep_fmt {
@@ -108,7 +121,8 @@ fn main() -> ExitCode {
     if let Some(u) = user {
         sim.become_user(u);
     }
-    let (out, err, code) = match cmd.as_str() {
+    let tracer = xfrmsim::trace::Tracer::new();
+    let (out, err, code) = tracer.run(|| match cmd.as_str() {
         "ip" => match sim.xfrm_link(netns.as_deref()) {
             Ok(mut link) => {
                 let o = run_ip(&mut link, rest.get(1..).unwrap_or_default(), &read_file);
@@ -128,16 +142,27 @@ fn main() -> ExitCode {
                 let mut stdin = String::new();
                 if rest.iter().any(|a| a == "-c") && io::stdin().read_to_string(&mut stdin).is_err()
                 {
-                    return ExitCode::from(2);
+                    (String::new(), "setkey: cannot read standard input\n".to_string(), 2)
+                } else {
+                    let o = run_setkey(
+                        &mut link,
+                        rest.get(1..).unwrap_or_default(),
+                        &stdin,
+                        &read_file,
+                    );
+                    (o.out, o.err, o.code)
                 }
-                let o =
-                    run_setkey(&mut link, rest.get(1..).unwrap_or_default(), &stdin, &read_file);
-                (o.out, o.err, o.code)
             }
             Err(e) => (String::new(), format!("socket: {}\n", e.description()), 1),
         },
-        _ => return usage(),
-    };
+        _ => (String::new(), String::new(), 255),
+    });
+    if code == 255 {
+        return usage();
+    }
+    if trace {
+        eprint!("{}", tracer.take());
+    }
     print!("{out}");
     eprint!("{err}");
     ExitCode::from(code)

@@ -56,6 +56,26 @@ fn unescape(s: &str) -> String {
 /// Runs the scenario `text` (called `name` in messages) on a fresh kernel
 /// seeded with `seed`.
 pub fn run_scenario(text: &str, name: &str, seed: u64) -> RunOutcome {
+    run_scenario_traced(text, name, seed, false)
+}
+
+/// As [`run_scenario`]; with `trace`, each command's output is preceded by
+/// the kernel path it took (`--trace`).
+pub fn run_scenario_traced(text: &str, name: &str, seed: u64, trace: bool) -> RunOutcome {
+    let tracer = crate::trace::Tracer::new();
+    if trace {
+        tracer.run(|| scenario(text, name, seed, Some(&tracer)))
+    } else {
+        scenario(text, name, seed, None)
+    }
+}
+
+fn scenario(
+    text: &str,
+    name: &str,
+    seed: u64,
+    tracer: Option<&crate::trace::Tracer>,
+) -> RunOutcome {
     let mut sim = crate::sim::boot(seed);
     let mut res = RunOutcome::default();
     let mut last = Last::default();
@@ -269,6 +289,9 @@ pub fn run_scenario(text: &str, name: &str, seed: u64) -> RunOutcome {
                 fail(&mut res, 2, format!("unknown command \"{other}\""));
                 return res;
             }
+        }
+        if let Some(t) = tracer {
+            res.out.push_str(&t.take());
         }
         res.out.push_str(&last.out);
         res.out.push_str(&last.err);

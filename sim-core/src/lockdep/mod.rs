@@ -246,6 +246,8 @@ fn acquire(class: &'static LockClassKey, mode: AcquireMode, bh_safe: bool) -> bo
 }
 
 fn acquire_slow(class: &'static LockClassKey, mode: AcquireMode, bh_safe: bool) {
+    // `--trace` shows the locks each kernel path takes.
+    tracing::trace!(target: "lockdep", class = class.name, "lock");
     let id = class.id();
     if class.kind == LockKind::Mutex {
         might_sleep(class.name);
