@@ -719,6 +719,39 @@ mod tests {
         assert_eq!((a.proto, a.prefixlen, a.addr.port()), (6, 24, 80));
     }
 
+    /// Every statement kind builds a message the kernel's `pfkey_sendmsg`
+    /// checks accept: base header, extension framing and the per-type
+    /// length verifiers of `parse_exthdrs`, and same-family addresses.
+    #[test]
+    fn messages_pass_the_kernels_checks() {
+        use sim_sockets::af_key::parse::{parse_exthdrs, pfkey_get_base_msg};
+        let conf = "add 10.0.0.1 10.0.0.2 esp 0x1000 -m tunnel -r 32 -u 5 -lh 60 -ls 50 -bh 1000 \
+            -E aes-cbc 0x00112233445566778899aabbccddeeff -A hmac-sha256 \
+            0x00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff;
+            add 2001:db8::1 2001:db8::2 ah 0x1001 -A hmac-sha1 \"01234567890123456789\";
+            add 10.0.0.1 10.0.0.2 ipcomp 0x1002 -C deflate;
+            update 10.0.0.1 10.0.0.2 esp 0x1000 -E null;
+            get 10.0.0.1 10.0.0.2 esp 0x1000;
+            delete 10.0.0.1 10.0.0.2 esp 0x1000;
+            deleteall 10.0.0.1 10.0.0.2 esp;
+            flush; flush ah; dump esp;
+            spdadd 10.0.0.0/24[any] 10.0.1.0/24[443] tcp -P out ipsec esp/tunnel/1.1.1.1-2.2.2.2/require;
+            spdadd 2001:db8::/64 2001:db8:1::/64 icmp6 135,0 -P in prio high + 5 none;
+            spdadd 10.0.0.0/24 10.0.1.0/24 any -P fwd discard;
+            spddelete 10.0.0.0/24[any] 10.0.1.0/24[443] tcp -P out;
+            spdflush; spddump;";
+        let stmts = parse(conf).unwrap();
+        assert_eq!(stmts.len(), 16);
+        for st in &stmts {
+            let b = st.msg.to_bytes();
+            pfkey_get_base_msg(&b).unwrap_or_else(|e| panic!("{:?}: {e:?}", st.msg.header));
+            let h = parse_exthdrs(&b).unwrap_or_else(|e| panic!("{:?}: {e:?}", st.msg));
+            if h.has(SADB_EXT_ADDRESS_SRC) {
+                assert!(h.present_and_same_family(), "{:?}", st.msg);
+            }
+        }
+    }
+
     #[test]
     fn syntax_errors_name_the_line() {
         let e = parse("flush;\nadd 1.1.1.1 2.2.2.2 esp 0x100 ;\n").unwrap_err();
