@@ -13,6 +13,12 @@
 //! monitor show                  print what the listeners received
 //! setkey STATEMENT... ;         one setkey statement (the -c language)
 //! setkey -D | -DP | -F | -FP
+//! lookup SRC DST [proto P] [sport N] [dport N] [sleep]
+//!                               the packet path: xfrm_lookup from a task
+//!                               (`sleep`: may block on km_waitq, runs in
+//!                               the background)
+//! lookup wait                   wait for the background lookups, print them
+//! signal                        signal the tasks of background lookups
 //! advance SECONDS               move the virtual clock (timers fire)
 //! bug NAME on|off               plant or remove a teaching bug
 //! lockdep text|dot              print the observed lock-order graph
@@ -80,6 +86,7 @@ fn scenario(
     let mut res = RunOutcome::default();
     let mut last = Last::default();
     let mut monitors: Vec<(crate::sim::SockLink, crate::ip::print::Opts)> = Vec::new();
+    let mut lookups: Vec<Lookup> = Vec::new();
     for (n, raw) in text.lines().enumerate() {
         let lineno = n + 1;
         let words = split_words(raw);
@@ -259,6 +266,53 @@ fn scenario(
                 }
             },
             "echo" => last.out = format!("{}\n", cmd.get(1..).unwrap_or_default().join(" ")),
+            "lookup" if cmd.get(1).is_some_and(|w| w == "wait") => {
+                for l in lookups.drain(..) {
+                    let r = l.thread.join().unwrap_or(Err(sim_core::Errno::EINTR));
+                    last.out.push_str(&lookup_text(&r));
+                }
+            }
+            "signal" => {
+                for l in &lookups {
+                    l.signal.raise();
+                }
+            }
+            "lookup" => {
+                let Some((flow, family, sleep)) = parse_lookup(cmd.get(1..).unwrap_or_default())
+                else {
+                    fail(&mut res, 2, format!("bad lookup line: {raw}"));
+                    return res;
+                };
+                let (Some(xfrm), Ok(net)) = (sim.xfrm().cloned(), sim.net(netns.as_deref())) else {
+                    last = Last {
+                        err: "lookup: no such namespace\n".into(),
+                        code: 1,
+                        ..Last::default()
+                    };
+                    res.out.push_str(&last.err);
+                    continue;
+                };
+                let signal = sim_core::sync::Arc::new(sim_core::task::SignalState::new());
+                if sleep {
+                    let sig = signal.clone();
+                    let thread = sim_core::sync::thread::spawn(move || {
+                        xfrm.xfrm_lookup(
+                            &net,
+                            &flow,
+                            family,
+                            None,
+                            sim_km::FLOWI_FLAG_CAN_SLEEP,
+                            &sig,
+                        )
+                    });
+                    lookups.push(Lookup { thread, signal });
+                    last.out = "lookup: started (may sleep)\n".into();
+                } else {
+                    let r = xfrm.xfrm_lookup(&net, &flow, family, None, 0, &signal);
+                    last.code = u8::from(r.is_err());
+                    last.out = lookup_text(&r);
+                }
+            }
             "bug" => {
                 let bug = cmd.get(1).and_then(|n| sim_core::planted::Bug::from_name(n));
                 match (bug, cmd.get(2).map(String::as_str)) {
@@ -297,6 +351,64 @@ fn scenario(
         res.out.push_str(&last.err);
     }
     res
+}
+
+/// A lookup running in the background (it may sleep on `km_waitq`).
+struct Lookup {
+    thread: sim_core::sync::thread::JoinHandle<sim_core::KResult<sim_km::XfrmDst>>,
+    signal: sim_core::sync::Arc<sim_core::task::SignalState>,
+}
+
+/// `lookup SRC DST [proto P] [sport N] [dport N] [sleep]`.
+fn parse_lookup(w: &[String]) -> Option<(sim_core::xfrm::XfrmFlow, u16, bool)> {
+    use std::net::IpAddr;
+    let src: IpAddr = w.first()?.parse().ok()?;
+    let dst: IpAddr = w.get(1)?.parse().ok()?;
+    if src.is_ipv4() != dst.is_ipv4() {
+        return None;
+    }
+    let (mut proto, mut sport, mut dport, mut sleep) = (0u8, 0u16, 0u16, false);
+    let mut i = 2;
+    while let Some(k) = w.get(i) {
+        match k.as_str() {
+            "sleep" => {
+                sleep = true;
+                i += 1;
+                continue;
+            }
+            "proto" => {
+                let v = w.get(i + 1)?;
+                proto = crate::ip::names::proto_by_name(v).or_else(|| v.parse().ok())?;
+            }
+            "sport" => sport = w.get(i + 1)?.parse().ok()?,
+            "dport" => dport = w.get(i + 1)?.parse().ok()?,
+            _ => return None,
+        }
+        i += 2;
+    }
+    let family = if src.is_ipv4() { crate::ip::args::AF_INET } else { crate::ip::args::AF_INET6 };
+    let flow = sim_core::xfrm::XfrmFlow::ports(
+        sim_core::xfrm::XfrmAddress::from_ip(dst),
+        sim_core::xfrm::XfrmAddress::from_ip(src),
+        proto,
+        dport,
+        sport,
+    );
+    Some((flow, family, sleep))
+}
+
+/// How a lookup ended, one line.
+fn lookup_text(r: &sim_core::KResult<sim_km::XfrmDst>) -> String {
+    match r {
+        Ok(sim_km::XfrmDst::Pass) => "lookup: pass (no transform)\n".into(),
+        Ok(sim_km::XfrmDst::Blackhole) => "lookup: blackhole (larval drop)\n".into(),
+        Ok(sim_km::XfrmDst::Queue(_)) => "lookup: queued until the SAs exist\n".into(),
+        Ok(sim_km::XfrmDst::Bundle(xs)) => {
+            let spis: Vec<String> = xs.iter().map(|x| format!("0x{:08x}", x.spi())).collect();
+            format!("lookup: bundle spi {}\n", spis.join(" "))
+        }
+        Err(e) => format!("lookup: {} ({})\n", e.name(), e.description()),
+    }
 }
 
 #[cfg(test)]
@@ -342,6 +454,20 @@ mod tests {
                     in green ip xfrm policy list\nexpect err No such file or directory\n";
         let r = run_scenario(text, "n", 0);
         assert_eq!(r.code, 0, "{r:?}");
+    }
+
+    #[test]
+    fn lookups_without_policy_pass() {
+        let text = "lookup 10.0.0.1 10.0.1.1 proto tcp dport 80\nexpect out lookup: pass\n\
+                    lookup 2001:db8::1 2001:db8::2 sleep\nlookup wait\nexpect out lookup: pass\n\
+                    in nowhere lookup 10.0.0.1 10.0.0.2\nexpect exit 1\n";
+        let r = run_scenario(text, "l", 0);
+        assert_eq!(r.code, 0, "{r:?}");
+        for bad in
+            ["lookup 10.0.0.1\n", "lookup 10.0.0.1 ::1\n", "lookup 1.1.1.1 2.2.2.2 dport x\n"]
+        {
+            assert_eq!(run_scenario(bad, "b", 0).code, 2, "{bad}");
+        }
     }
 
     #[test]

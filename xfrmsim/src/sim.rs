@@ -11,6 +11,8 @@ use sim_sockets::netlink::{NETLINK_XFRM, NetlinkInputFn, NetlinkKernelCfg};
 use sim_sockets::socket::{AF_KEY, AF_NETLINK, MSG_DONTWAIT, SOCK_RAW};
 use sim_sockets::{Kernel, MsgHdr, Net, Socket, Task};
 
+use sim_km::Xfrm;
+
 use crate::nl::Link;
 use crate::setkey::PfkeyLink;
 
@@ -25,6 +27,7 @@ const RECV_LEN: usize = 32768;
 /// runs the next command.
 pub struct Sim {
     kernel: Kernel,
+    xfrm: Option<Xfrm>,
     nets: BTreeMap<String, Arc<Net>>,
     task: Arc<Task>,
 }
@@ -51,7 +54,14 @@ impl Sim {
             ..Default::default()
         });
         let task = kernel.root_task();
-        Sim { kernel, nets: BTreeMap::new(), task }
+        // The XFRM layer every front end and the packet path share.
+        let xfrm = Xfrm::new(kernel.nets(), kernel.clock().clone(), kernel.rng().clone()).ok();
+        Sim { kernel, xfrm, nets: BTreeMap::new(), task }
+    }
+
+    /// The XFRM layer (`None` if its pernet registration failed).
+    pub fn xfrm(&self) -> Option<&Xfrm> {
+        self.xfrm.as_ref()
     }
 
     /// The kernel.
