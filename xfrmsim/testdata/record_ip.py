@@ -59,6 +59,13 @@ CASES = [
      "xfrm state allocspi src 1.1.1.1 dst 2.2.2.2 proto esp min 0x400 max 0x300",
      "xfrm state deleteall proto esp", "xfrm state list", "xfrm state get src 1.1.1.1 dst 2.2.2.2 proto esp",
      "xfrm state"],
+    ["xfrm policy add src 10.9.0.0/16 dst 10.8.0.0/16 dir out", "-s -s xfrm policy count",
+     "xfrm policy list nosock", "xfrm policy list action allow priority 0", "xfrm policy list index 1",
+     "xfrm policy list flag localok", "xfrm monitor bogus", "xfrm state list nokeys", "xfrm policy help",
+     "xfrm policy getdefault", "xfrm policy setdefault in block out accept", "xfrm policy getdefault",
+     "xfrm policy setdefault fwd block", "-s xfrm policy getdefault",
+     "xfrm policy set hthresh4 24 16 hthresh6 64 48", "-s -s xfrm policy count", "xfrm policy set hthresh4 33 0",
+     "xfrm policy setdefault sideways block", "xfrm policy setdefault in maybe", "xfrm policy setdefault in"],
     ["@nobody xfrm policy list", "@nobody xfrm state list", "@nobody xfrm policy add dir out",
      "@nobody xfrm state count", "@nobody xfrm policy deleteall"],
 ]

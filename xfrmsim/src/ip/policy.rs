@@ -589,6 +589,98 @@ fn count(rtnl: &mut Rtnl<'_>, o: &Opts, out: &mut String) -> CResult<()> {
     Ok(())
 }
 
+/// `xfrm_spd_setinfo`: `ip xfrm policy set [ hthresh4 L R ] [ hthresh6 L R ]`
+/// (NEWSPDINFO with `XFRMA_SPD_IPV4_HTHRESH`/`IPV6_HTHRESH`).
+fn spd_set(rtnl: &mut Rtnl<'_>, a: &mut Args<'_>) -> CResult<()> {
+    let mut req = Request::new(XFRM_MSG_NEWSPDINFO, NLM_F_REQUEST, &u32::MAX.to_le_bytes());
+    let mut attrs: Vec<(u16, [u8; 2])> = Vec::new();
+    while a.more() {
+        let key = a.word();
+        let (ty, max) = match key {
+            "hthresh4" => (XFRMA_SPD_IPV4_HTHRESH, 32),
+            "hthresh6" => (XFRMA_SPD_IPV6_HTHRESH, 128),
+            w => return Err(invarg::<()>("unknown", w).unwrap_err().into()),
+        };
+        let l = a.next_arg()?;
+        let lbits = get_u8(l).filter(|v| *v <= max);
+        let Some(lbits) = lbits else {
+            return Err(invarg::<()>(&format!("{key} LBITS value is invalid"), l)
+                .unwrap_err()
+                .into());
+        };
+        let r = a.next_arg()?;
+        let Some(rbits) = get_u8(r).filter(|v| *v <= max) else {
+            return Err(invarg::<()>(&format!("{key} RBITS value is invalid"), r)
+                .unwrap_err()
+                .into());
+        };
+        attrs.push((ty, [lbits, rbits]));
+        a.advance();
+    }
+    for (ty, v) in attrs {
+        req.addattr(ty, &v);
+    }
+    rtnl.talk(req, false)?;
+    Ok(())
+}
+
+/// `XFRM_USERPOLICY_BLOCK` / `XFRM_USERPOLICY_ACCEPT`.
+const XFRM_USERPOLICY_BLOCK: u8 = 1;
+const XFRM_USERPOLICY_ACCEPT: u8 = 2;
+
+/// `xfrm_policy_setdefault`: `setdefault DIR ACTION [ DIR ACTION ]...`.
+fn setdefault(rtnl: &mut Rtnl<'_>, a: &mut Args<'_>) -> CResult<()> {
+    let mut up = [0u8; 3];
+    if !a.more() {
+        return Err(incomplete::<()>().unwrap_err().into());
+    }
+    while a.more() {
+        let dir = a.word();
+        let slot = match dir {
+            "in" => 0,
+            "fwd" => 1,
+            "out" => 2,
+            w => return Err(invarg::<()>("unknown direction", w).unwrap_err().into()),
+        };
+        let act = a.next_arg()?;
+        up[slot] = match act {
+            "accept" => XFRM_USERPOLICY_ACCEPT,
+            "block" => XFRM_USERPOLICY_BLOCK,
+            w => {
+                return Err(invarg::<()>(&format!("{dir} policy value is invalid"), w)
+                    .unwrap_err()
+                    .into());
+            }
+        };
+        a.advance();
+    }
+    rtnl.talk(Request::new(XFRM_MSG_SETDEFAULT, NLM_F_REQUEST, &up), false)?;
+    Ok(())
+}
+
+/// `xfrm_policy_getdefault`.
+fn getdefault(rtnl: &mut Rtnl<'_>, out: &mut String) -> CResult<()> {
+    let Some(ans) =
+        rtnl.talk(Request::new(XFRM_MSG_GETDEFAULT, NLM_F_REQUEST, &[0, 0, 0]), true)?
+    else {
+        return Ok(());
+    };
+    let msgs = crate::nl::messages(&ans);
+    let Some(m) = msgs.first() else { return Ok(()) };
+    let name = |i: usize| match m.payload.get(i) {
+        Some(&XFRM_USERPOLICY_ACCEPT) => "accept",
+        Some(&XFRM_USERPOLICY_BLOCK) => "block",
+        _ => "unspec",
+    };
+    out.push_str(&format!(
+        "Default policies:\n in:  {}\n fwd: {}\n out: {}\n",
+        name(0),
+        name(1),
+        name(2)
+    ));
+    Ok(())
+}
+
 /// `xfrm_policy_flush`.
 fn flush(rtnl: &mut Rtnl<'_>, a: &mut Args<'_>) -> CResult<()> {
     let mut req = Request::new(XFRM_MSG_FLUSHPOLICY, NLM_F_REQUEST, &[]);
@@ -643,6 +735,12 @@ pub fn do_policy(rtnl: &mut Rtnl<'_>, argv: &[String], o: &Opts, out: &mut Strin
         flush(rtnl, &mut a)
     } else if m("count") {
         count(rtnl, o, out)
+    } else if cmd == "setdefault" {
+        setdefault(rtnl, &mut a)
+    } else if m("set") {
+        spd_set(rtnl, &mut a)
+    } else if m("getdefault") {
+        getdefault(rtnl, out)
     } else if m("help") {
         Err(Fail::Usage(USAGE.into()))
     } else {
@@ -663,6 +761,9 @@ Usage: ip xfrm policy { deleteall | list } [ nosock ] [ SELECTOR ] [ dir DIR ]
 \t[ flag FLAG-LIST ]
 Usage: ip xfrm policy flush [ ptype PTYPE ]
 Usage: ip xfrm policy count
+Usage: ip xfrm policy set [ hthresh4 LBITS RBITS ] [ hthresh6 LBITS RBITS ]
+Usage: ip xfrm policy setdefault DIR ACTION [ DIR ACTION ] [ DIR ACTION ]
+Usage: ip xfrm policy getdefault
 SELECTOR := [ src ADDR[/PLEN] ] [ dst ADDR[/PLEN] ] [ dev DEV ] [ UPSPEC ]
 UPSPEC := proto { { tcp | udp | sctp | dccp } [ sport PORT ] [ dport PORT ] |
                   { icmp | ipv6-icmp | mobility-header } [ type NUMBER ] [ code NUMBER ] |
