@@ -3,6 +3,7 @@
 //! PF_KEY front ends.
 
 pub mod ip;
+pub mod km_script;
 pub mod nl;
 pub mod replay;
 pub mod run;

@@ -18,6 +18,10 @@
 //!                               (`sleep`: may block on km_waitq, runs in
 //!                               the background)
 //! lookup wait                   wait for the background lookups, print them
+//! km netlink [delay SECONDS]    a scripted key manager: answers each
+//!                               ACQUIRE with NEWSA after the delay
+//!                               (virtual time; answers are sent while
+//!                               `advance` moves the clock past them)
 //! signal                        signal the tasks of background lookups
 //! advance SECONDS               move the virtual clock (timers fire)
 //! bug NAME on|off               plant or remove a teaching bug
@@ -87,6 +91,7 @@ fn scenario(
     let mut last = Last::default();
     let mut monitors: Vec<(crate::sim::SockLink, crate::ip::print::Opts)> = Vec::new();
     let mut lookups: Vec<Lookup> = Vec::new();
+    let mut kms: Vec<Km> = Vec::new();
     for (n, raw) in text.lines().enumerate() {
         let lineno = n + 1;
         let words = split_words(raw);
@@ -257,9 +262,56 @@ fn scenario(
                     return res;
                 }
             },
+            "km" if cmd.get(1).is_some_and(|w| w == "netlink") => {
+                let delay = match (cmd.get(2).map(String::as_str), cmd.get(3)) {
+                    (None, _) => Some(0.0),
+                    (Some("delay"), Some(v)) => v.parse::<f64>().ok().filter(|d| *d >= 0.0),
+                    _ => None,
+                };
+                let Some(delay) = delay else {
+                    fail(&mut res, 2, format!("bad km line: {raw}"));
+                    return res;
+                };
+                let opened = sim.xfrm_link(netns.as_deref()).and_then(|mut l| {
+                    crate::nl::Link::join_groups(&mut l, 1 << (XFRMNLGRP_ACQUIRE - 1)).map(|_| l)
+                });
+                match (opened, sim.xfrm_link(netns.as_deref())) {
+                    (Ok(listen), Ok(send)) => kms.push(Km {
+                        listen,
+                        send,
+                        km: crate::km_script::ScriptedKm::new(Duration::from_secs_f64(delay)),
+                    }),
+                    (Err(e), _) | (_, Err(e)) => {
+                        last = Last {
+                            err: format!("km: {}\n", e.description()),
+                            code: 1,
+                            ..Last::default()
+                        }
+                    }
+                }
+            }
             "advance" => match cmd.get(1).and_then(|s| s.parse::<f64>().ok()).filter(|s| *s >= 0.0)
             {
-                Some(secs) => sim.kernel().advance(Duration::from_secs_f64(secs)),
+                Some(secs) => {
+                    let clock = sim.kernel().clock().clone();
+                    let target = clock.now() + Duration::from_secs_f64(secs);
+                    loop {
+                        poll_kms(&mut kms, clock.now(), &mut last.out);
+                        let next = kms
+                            .iter()
+                            .filter_map(|k| k.km.next_due())
+                            .min()
+                            .filter(|t| *t <= target);
+                        let Some(at) = next else { break };
+                        if at > clock.now() {
+                            sim.kernel().advance(at - clock.now());
+                        }
+                        answer_kms(&mut kms, clock.now(), &mut last.out);
+                    }
+                    if target > clock.now() {
+                        sim.kernel().advance(target - clock.now());
+                    }
+                }
                 None => {
                     fail(&mut res, 2, "advance needs seconds".into());
                     return res;
@@ -344,6 +396,7 @@ fn scenario(
                 return res;
             }
         }
+        poll_kms(&mut kms, sim.kernel().clock().now(), &mut last.out);
         if let Some(t) = tracer {
             res.out.push_str(&t.take());
         }
@@ -351,6 +404,42 @@ fn scenario(
         res.out.push_str(&last.err);
     }
     res
+}
+
+/// `XFRMNLGRP_ACQUIRE`.
+const XFRMNLGRP_ACQUIRE: u32 = 1;
+
+/// A scripted key manager: its listening socket, the socket it answers
+/// on (so replies to its requests never mix with multicasts) and its
+/// schedule.
+struct Km {
+    listen: crate::sim::SockLink,
+    send: crate::sim::SockLink,
+    km: crate::km_script::ScriptedKm,
+}
+
+/// Reads every queued ACQUIRE and schedules its answer.
+fn poll_kms(kms: &mut [Km], now: Duration, out: &mut String) {
+    for k in kms {
+        while let Ok(Some(d)) = crate::nl::Link::recv(&mut k.listen) {
+            out.push_str(&k.km.on_datagram(&d, now));
+        }
+    }
+}
+
+/// Sends the answers due at `now` and logs how the kernel took them.
+fn answer_kms(kms: &mut [Km], now: Duration, out: &mut String) {
+    for k in kms {
+        for (seq, req) in k.km.take_due(now) {
+            let mut rtnl = crate::ip::talk::Rtnl::new(&mut k.send);
+            match rtnl.talk(req, false) {
+                Ok(_) => out.push_str(&format!("km: NEWSA for acquire seq {seq}: ok\n")),
+                Err(crate::ip::talk::Fail::Kernel(t) | crate::ip::talk::Fail::Usage(t)) => {
+                    out.push_str(&format!("km: NEWSA for acquire seq {seq}: {t}"))
+                }
+            }
+        }
+    }
 }
 
 /// A lookup running in the background (it may sleep on `km_waitq`).
@@ -466,6 +555,15 @@ mod tests {
         for bad in
             ["lookup 10.0.0.1\n", "lookup 10.0.0.1 ::1\n", "lookup 1.1.1.1 2.2.2.2 dport x\n"]
         {
+            assert_eq!(run_scenario(bad, "b", 0).code, 2, "{bad}");
+        }
+    }
+
+    #[test]
+    fn scripted_km_lines() {
+        let r = run_scenario("km netlink delay 2\nadvance 5\nkm netlink\n", "k", 0);
+        assert_eq!(r.code, 0, "{r:?}");
+        for bad in ["km netlink delay\n", "km netlink delay -1\n", "km netlink soon 1\n"] {
             assert_eq!(run_scenario(bad, "b", 0).code, 2, "{bad}");
         }
     }
