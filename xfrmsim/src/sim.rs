@@ -168,4 +168,7 @@ impl PfkeyLink for SockLink {
     fn now(&self) -> u64 {
         self.kernel.clock().real_seconds()
     }
+    fn pid(&self) -> u32 {
+        self.task.tgid().unsigned_abs()
+    }
 }

@@ -18,6 +18,8 @@ pub trait PfkeyLink {
     fn recv(&mut self) -> Result<Option<Vec<u8>>, Errno>;
     /// The kernel clock's current time in seconds (`time(0)`).
     fn now(&self) -> u64;
+    /// `getpid()`: setkey puts it in `sadb_msg_pid`.
+    fn pid(&self) -> u32;
 }
 
 /// What a setkey run printed and its exit status.
@@ -56,6 +58,7 @@ fn run_one(
 ) {
     let mut msg = req.clone();
     msg.header.seq = seq;
+    msg.header.pid = link.pid();
     if let Err(e) = link.send(&msg.to_bytes()) {
         res.err.push_str(&format!("send: {}\n", e.description()));
         res.code = 1;
