@@ -23,6 +23,12 @@
 //!                               (virtual time; answers are sent while
 //!                               `advance` moves the clock past them)
 //! signal                        signal the tasks of background lookups
+//! pfkey listen [register SATYPE] a PF_KEY socket that collects what the
+//!                               kernel broadcasts (registered for SATYPE:
+//!                               it also receives ACQUIREs)
+//! pfkey show                    print what the PF_KEY listeners received
+//! sysctl NAME=VALUE             net.core.xfrm_larval_drop,
+//!                               net.core.xfrm_acq_expires (per namespace)
 //! advance SECONDS               move the virtual clock (timers fire)
 //! bug NAME on|off               plant or remove a teaching bug
 //! lockdep text|dot              print the observed lock-order graph
@@ -92,6 +98,7 @@ fn scenario(
     let mut monitors: Vec<(crate::sim::SockLink, crate::ip::print::Opts)> = Vec::new();
     let mut lookups: Vec<Lookup> = Vec::new();
     let mut kms: Vec<Km> = Vec::new();
+    let mut pfkeys: Vec<crate::sim::SockLink> = Vec::new();
     for (n, raw) in text.lines().enumerate() {
         let lineno = n + 1;
         let words = split_words(raw);
@@ -262,6 +269,92 @@ fn scenario(
                     return res;
                 }
             },
+            "pfkey" if cmd.get(1).is_some_and(|w| w == "listen") => {
+                let satype = match (cmd.get(2).map(String::as_str), cmd.get(3).map(String::as_str))
+                {
+                    (None, _) => Some(None),
+                    (Some("register"), Some("esp")) => Some(Some(3u8)),
+                    (Some("register"), Some("ah")) => Some(Some(2u8)),
+                    (Some("register"), Some("ipcomp")) => Some(Some(9u8)),
+                    _ => None,
+                };
+                let Some(satype) = satype else {
+                    fail(&mut res, 2, format!("bad pfkey line: {raw}"));
+                    return res;
+                };
+                match sim.pfkey_link(netns.as_deref()) {
+                    Ok(mut link) => {
+                        if let Some(t) = satype {
+                            let reg = sim_sockets::af_key::wire::SadbMessageRepr {
+                                header: sim_sockets::af_key::wire::SadbMsgRepr {
+                                    version: 2,
+                                    msg_type: 7,
+                                    satype: t,
+                                    seq: 1,
+                                    pid: crate::setkey::PfkeyLink::pid(&link),
+                                    ..Default::default()
+                                },
+                                exts: vec![],
+                            };
+                            if let Err(e) =
+                                crate::setkey::PfkeyLink::send(&mut link, &reg.to_bytes())
+                            {
+                                last.err = format!("pfkey: register: {}\n", e.description());
+                                last.code = 1;
+                            }
+                            // The REGISTER reply lists the algorithms; not shown.
+                            while let Ok(Some(_)) = crate::setkey::PfkeyLink::recv(&mut link) {}
+                        }
+                        pfkeys.push(link);
+                    }
+                    Err(e) => {
+                        last = Last {
+                            err: format!("socket: {}\n", e.description()),
+                            code: 1,
+                            ..Last::default()
+                        }
+                    }
+                }
+            }
+            "pfkey" if cmd.get(1).is_some_and(|w| w == "show") => {
+                let now = sim.kernel().clock().real_seconds();
+                for link in &mut pfkeys {
+                    while let Ok(Some(b)) = crate::setkey::PfkeyLink::recv(link) {
+                        match sim_sockets::af_key::wire::SadbMessageRepr::parse(&b) {
+                            Ok(m) => crate::setkey::dump::listen_dump(&mut last.out, &m, now),
+                            Err(_) => last.out.push_str("invalid PF_KEY message\n"),
+                        }
+                    }
+                }
+            }
+            "sysctl" => {
+                let set = cmd
+                    .get(1)
+                    .and_then(|a| a.split_once('='))
+                    .and_then(|(k, v)| Some((k, v.parse::<i32>().ok()?)));
+                let net = sim.net(netns.as_deref());
+                match (set, net) {
+                    (Some(("net.core.xfrm_larval_drop", v)), Ok(net)) => net
+                        .xfrm
+                        .sysctl_larval_drop
+                        .store(v, sim_core::sync::atomic::Ordering::Relaxed),
+                    (Some(("net.core.xfrm_acq_expires", v)), Ok(net)) => net
+                        .xfrm
+                        .sysctl_acq_expires
+                        .store(v, sim_core::sync::atomic::Ordering::Relaxed),
+                    (Some(_), Err(e)) => {
+                        last = Last {
+                            err: format!("sysctl: {}\n", e.description()),
+                            code: 1,
+                            ..Last::default()
+                        }
+                    }
+                    _ => {
+                        fail(&mut res, 2, format!("bad sysctl line: {raw}"));
+                        return res;
+                    }
+                }
+            }
             "km" if cmd.get(1).is_some_and(|w| w == "netlink") => {
                 let delay = match (cmd.get(2).map(String::as_str), cmd.get(3)) {
                     (None, _) => Some(0.0),
@@ -555,6 +648,23 @@ mod tests {
         for bad in
             ["lookup 10.0.0.1\n", "lookup 10.0.0.1 ::1\n", "lookup 1.1.1.1 2.2.2.2 dport x\n"]
         {
+            assert_eq!(run_scenario(bad, "b", 0).code, 2, "{bad}");
+        }
+    }
+
+    #[test]
+    fn pfkey_and_sysctl_lines() {
+        let r = run_scenario(
+            "sysctl net.core.xfrm_larval_drop=0\nsysctl net.core.xfrm_acq_expires=5\n",
+            "s",
+            0,
+        );
+        assert_eq!(r.code, 0, "{r:?}");
+        for bad in [
+            "sysctl nothing=1\n",
+            "sysctl net.core.xfrm_acq_expires=x\n",
+            "pfkey listen register gre\n",
+        ] {
             assert_eq!(run_scenario(bad, "b", 0).code, 2, "{bad}");
         }
     }

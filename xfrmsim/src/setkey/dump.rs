@@ -320,6 +320,62 @@ pub fn spdump(out: &mut String, m: &SadbMessageRepr) {
     let _ = writeln!(out, "\trefcnt={}", m.header.reserved);
 }
 
+/// The `SADB_*` name of a message type.
+pub fn msg_type_name(t: u8) -> String {
+    const NAMES: [&str; 24] = [
+        "SADB_RESERVED",
+        "SADB_GETSPI",
+        "SADB_UPDATE",
+        "SADB_ADD",
+        "SADB_DELETE",
+        "SADB_GET",
+        "SADB_ACQUIRE",
+        "SADB_REGISTER",
+        "SADB_EXPIRE",
+        "SADB_FLUSH",
+        "SADB_DUMP",
+        "SADB_X_PROMISC",
+        "SADB_X_PCHANGE",
+        "SADB_X_SPDUPDATE",
+        "SADB_X_SPDADD",
+        "SADB_X_SPDDELETE",
+        "SADB_X_SPDGET",
+        "SADB_X_SPDACQUIRE",
+        "SADB_X_SPDDUMP",
+        "SADB_X_SPDFLUSH",
+        "SADB_X_SPDSETIDX",
+        "SADB_X_SPDEXPIRE",
+        "SADB_X_SPDDELETE2",
+        "SADB_X_NAT_T_NEW_MAPPING",
+    ];
+    NAMES.get(t as usize).map_or_else(|| format!("type {t}"), |s| (*s).to_string())
+}
+
+/// A message a listening PF_KEY socket received: its type, satype, errno,
+/// sequence number and pid, then the SA or policy dump where it has one.
+pub fn listen_dump(out: &mut String, m: &SadbMessageRepr, now: u64) {
+    let _ = writeln!(
+        out,
+        "{} satype {} errno {} seq {} pid {}",
+        msg_type_name(m.header.msg_type),
+        getmsgstr(&SATYPE, m.header.satype).trim_end(),
+        m.header.errno,
+        m.header.seq,
+        m.header.pid
+    );
+    if m.ext(SADB_EXT_SA).is_some() && m.ext(SADB_X_EXT_SA2).is_some() {
+        sadump(out, m, now);
+    } else if m.ext(SADB_X_EXT_POLICY).is_some() {
+        spdump(out, m);
+    } else if m.header.msg_type == SADB_ACQUIRE {
+        let a = |t| match m.ext(t) {
+            Some(SadbExtRepr::Address(a)) => ipaddr(&a.addr),
+            _ => "?".into(),
+        };
+        let _ = writeln!(out, "\t{} -> {}", a(SADB_EXT_ADDRESS_SRC), a(SADB_EXT_ADDRESS_DST));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
