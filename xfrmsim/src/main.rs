@@ -104,6 +104,9 @@ fn main() -> ExitCode {
         let o = xfrmsim::run::run_scenario_traced(&text, &file, seed, trace);
         print!("{}", o.out);
         eprint!("{}", o.err);
+        if let Some(why) = &o.skipped {
+            eprintln!("{why}");
+        }
         if let Some(f) = lockdep_fmt {
             let g = sim_core::lockdep::dependency_graph()
                 .filter(|c| !c.starts_with("bench") && !c.starts_with("test"));

@@ -33,6 +33,8 @@
 //! bug NAME on|off               plant or remove a teaching bug
 //! lockdep text|dot              print the observed lock-order graph
 //! lockdep reports               print (and clear) the validator's reports
+//! requires xfrm_user|af_key      skip the rest unless that front end is
+//!                               registered (a lab needing the handlers)
 //! echo TEXT
 //! expect exit N                 the last command's exit status
 //! expect out TEXT               its stdout contains TEXT (\t is a tab)
@@ -56,6 +58,8 @@ pub struct RunOutcome {
     pub err: String,
     /// Exit status.
     pub code: u8,
+    /// Why the scenario stopped early without failing (`requires`).
+    pub skipped: Option<String>,
 }
 
 #[derive(Default)]
@@ -411,6 +415,32 @@ fn scenario(
                 }
             },
             "echo" => last.out = format!("{}\n", cmd.get(1..).unwrap_or_default().join(" ")),
+            "requires" => {
+                let have = match cmd.get(1).map(String::as_str) {
+                    Some("xfrm_user") => sim.xfrm_link(None).is_ok_and(|mut l| {
+                        // A handler answers GETSPDINFO; the placeholder says EINVAL.
+                        let mut rtnl = crate::ip::talk::Rtnl::new(&mut l);
+                        let req = crate::nl::Request::new(
+                            0x25,
+                            crate::nl::NLM_F_REQUEST,
+                            &u32::MAX.to_le_bytes(),
+                        );
+                        rtnl.talk(req, true).is_ok()
+                    }),
+                    Some("af_key") => sim.pfkey_link(None).is_ok(),
+                    _ => {
+                        fail(&mut res, 2, format!("bad requires line: {raw}"));
+                        return res;
+                    }
+                };
+                if !have {
+                    res.skipped = Some(format!(
+                        "{name}: skipped: the kernel has no {} front end yet",
+                        words[1]
+                    ));
+                    return res;
+                }
+            }
             "lookup" if cmd.get(1).is_some_and(|w| w == "wait") => {
                 for l in lookups.drain(..) {
                     let r = l.thread.join().unwrap_or(Err(sim_core::Errno::EINTR));
@@ -650,6 +680,17 @@ mod tests {
         {
             assert_eq!(run_scenario(bad, "b", 0).code, 2, "{bad}");
         }
+    }
+
+    #[test]
+    fn requires_skips_without_the_front_end() {
+        let r = run_scenario("echo a\nrequires af_key\necho b\n", "r", 0);
+        if r.skipped.is_some() {
+            assert_eq!((r.code, r.out.as_str()), (0, "a\n"));
+        } else {
+            assert_eq!(r.out, "a\nb\n");
+        }
+        assert_eq!(run_scenario("requires sockets\n", "r", 0).code, 2);
     }
 
     #[test]

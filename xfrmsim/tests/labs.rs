@@ -19,6 +19,11 @@ fn every_lab_prints_its_expected_output() {
         let text = std::fs::read_to_string(&scn).unwrap();
         let r = run_scenario(&text, &scn.display().to_string(), 0);
         assert_eq!(r.code, 0, "{}: {}", scn.display(), r.err);
+        if let Some(why) = r.skipped {
+            // A lab whose front end is not registered in this tree.
+            println!("{why}");
+            continue;
+        }
         let want = std::fs::read_to_string(scn.with_extension("out")).unwrap();
         assert_eq!(r.out, want, "{}: output differs from its .out file", scn.display());
         assert!(scn.with_extension("md").exists(), "{}: no page", scn.display());
