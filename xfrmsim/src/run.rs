@@ -480,6 +480,12 @@ fn scenario(
                             &sig,
                         )
                     });
+                    // Return once the lookup has finished or sleeps on
+                    // km_waitq (its ACQUIRE is out by then), so what
+                    // follows sees a settled kernel.
+                    while !thread.is_finished() && !signal.is_sleeping() {
+                        sim_core::sync::thread::yield_now();
+                    }
                     lookups.push(Lookup { thread, signal });
                     last.out = "lookup: started (may sleep)\n".into();
                 } else {
