@@ -57,7 +57,12 @@ fn observed() -> Graph {
         let mut files: Vec<PathBuf> = dir.filter_map(|e| e.ok().map(|e| e.path())).collect();
         files.sort();
         for f in files.into_iter().filter(|f| f.extension().is_some_and(|x| x == "scn")) {
-            scenarios.push((f.display().to_string(), std::fs::read_to_string(&f).unwrap()));
+            let text = std::fs::read_to_string(&f).unwrap();
+            // A lab that plants a bug breaks the order on purpose.
+            if text.lines().any(|l| l.trim_start().starts_with("bug ")) {
+                continue;
+            }
+            scenarios.push((f.display().to_string(), text));
         }
     }
     for (name, text) in &scenarios {
