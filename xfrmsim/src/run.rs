@@ -512,7 +512,14 @@ fn scenario(
                     Some("text") => g.to_text(),
                     Some("dot") => g.to_dot(),
                     Some("reports") => {
-                        sim_core::lockdep::take_reports().iter().map(|r| r.text.clone()).collect()
+                        // The reports name the task as thread/id; which
+                        // thread runs the scenario is not the lab's business.
+                        let me = sim_core::sync::thread::current();
+                        let who = format!("{}/{:?}", me.name().unwrap_or("<unnamed>"), me.id());
+                        sim_core::lockdep::take_reports()
+                            .iter()
+                            .map(|r| r.text.replace(&who, "xfrmsim"))
+                            .collect()
                     }
                     _ => {
                         fail(&mut res, 2, format!("bad lockdep line: {raw}"));
