@@ -5,6 +5,7 @@ use xfrmsim::replay;
 use std::io::{self, BufReader, Read};
 use std::process::ExitCode;
 
+use sim_core::xfrm::algo_table::KernelProfile;
 use xfrmsim::ip::run_ip;
 use xfrmsim::setkey::run_setkey;
 
@@ -16,7 +17,7 @@ fn usage() -> ExitCode {
     eprintln!("       xfrmsim [ --seed N ] setkey {{ -c | -f FILE | -D | -DP | -F | -FP }}");
     eprintln!("       xfrmsim [ --trace ] ip|setkey ...  (the kernel path on stderr)");
     eprintln!("       xfrmsim run FILE [ --seed N ] [ --trace ] [ --lockdep [ text | dot ] ]");
-    eprintln!("       xfrmsim replay < script.jsonl > out.jsonl");
+    eprintln!("       xfrmsim replay [--profile full|host|debian-6.1] < script.jsonl > out.jsonl");
     ExitCode::from(2)
 }
 
@@ -53,9 +54,22 @@ fn main() -> ExitCode {
     let rest = args.get(i..).unwrap_or_default();
     let Some(cmd) = rest.first() else { return usage() };
     if cmd == "replay" {
+        let profile = match rest.get(1..).unwrap_or_default() {
+            [] => &KernelProfile::FULL,
+            [flag, name] if flag == "--profile" => match KernelProfile::by_name(name) {
+                Some(p) => p,
+                None => {
+                    eprintln!("xfrmsim replay: unknown profile {name:?}");
+                    return usage();
+                }
+            },
+            _ => return usage(),
+        };
         let stdin = io::stdin();
         let stdout = io::stdout();
-        return match replay::Replay::new().run(BufReader::new(stdin.lock()), stdout.lock()) {
+        return match replay::Replay::with_profile(profile)
+            .run(BufReader::new(stdin.lock()), stdout.lock())
+        {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("xfrmsim replay: {e}");

@@ -7,8 +7,10 @@ use std::collections::BTreeMap;
 
 use sim_core::Errno;
 use sim_core::sync::Arc;
-use sim_sockets::netlink::{NETLINK_XFRM, NetlinkInputFn, NetlinkKernelCfg};
+use sim_core::xfrm::algo_table::KernelProfile;
+use sim_sockets::netlink::NETLINK_XFRM;
 use sim_sockets::socket::{AF_KEY, AF_NETLINK, MSG_DONTWAIT, SOCK_RAW};
+use sim_sockets::xfrm_user::dispatch::{XfrmUser, xfrm_user_init};
 use sim_sockets::{Kernel, MsgHdr, Net, Socket, Task};
 
 use sim_km::Xfrm;
@@ -18,8 +20,6 @@ use crate::setkey::PfkeyLink;
 
 /// `PF_KEY_V2`.
 const PF_KEY_V2: i32 = 2;
-/// `XFRMNLGRP_MAX`.
-const XFRMNLGRP_MAX: u32 = 8;
 /// The receive buffer `ip` uses (iproute2's 32 KiB message buffer).
 const RECV_LEN: usize = 32768;
 
@@ -28,37 +28,29 @@ const RECV_LEN: usize = 32768;
 pub struct Sim {
     kernel: Kernel,
     xfrm: Option<Xfrm>,
+    /// Keeps the NETLINK_XFRM key manager registered.
+    _xfrm_user: Option<Arc<XfrmUser>>,
     nets: BTreeMap<String, Arc<Net>>,
     task: Arc<Task>,
 }
 
-/// Boots the kernel every command runs on: the NETLINK_XFRM front end of
-/// this tree (`crate::replay::xfrm_unknown_type_input` until the
-/// `xfrm_user` handlers register themselves; PF_KEY is absent until
-/// `af_key` registers its family). The one place that wires the front
-/// ends in.
+/// Boots the kernel every command runs on: the XFRM layer and the
+/// NETLINK_XFRM front end (`xfrm_user_init`, the `full` algorithm
+/// profile). PF_KEY joins here once `af_key` registers its family
+/// (`PfKey::init(&kernel, &xfrm, profile)`); until then `socket(PF_KEY)`
+/// fails as on a kernel without af_key.
 pub fn boot(seed: u64) -> Sim {
-    Sim::new(seed, crate::replay::xfrm_unknown_type_input())
+    let kernel = Kernel::with_seed(seed);
+    let task = kernel.root_task();
+    let xfrm = Xfrm::new(kernel.nets(), kernel.clock().clone(), kernel.rng().clone()).ok();
+    let profile = &KernelProfile::FULL;
+    // Registration failing leaves socket(NETLINK_XFRM) answering
+    // EPROTONOSUPPORT, as on a kernel without xfrm_user.
+    let xfrm_user = xfrm.as_ref().and_then(|x| xfrm_user_init(&kernel, x, profile).ok());
+    Sim { kernel, xfrm, nets: BTreeMap::new(), task, _xfrm_user: xfrm_user }
 }
 
 impl Sim {
-    /// Boots a kernel with `seed` and registers NETLINK_XFRM with `input`
-    /// in every namespace (the `xfrm_user` pernet init).
-    pub fn new(seed: u64, input: NetlinkInputFn) -> Sim {
-        let kernel = Kernel::with_seed(seed);
-        // A fresh kernel has no NETLINK_XFRM yet; registration failing
-        // would leave socket() answering EPROTONOSUPPORT, as Linux does.
-        let _ = kernel.register_netlink_protocol(NETLINK_XFRM, move |_, _| NetlinkKernelCfg {
-            groups: XFRMNLGRP_MAX,
-            input: Some(input.clone()),
-            ..Default::default()
-        });
-        let task = kernel.root_task();
-        // The XFRM layer every front end and the packet path share.
-        let xfrm = Xfrm::new(kernel.nets(), kernel.clock().clone(), kernel.rng().clone()).ok();
-        Sim { kernel, xfrm, nets: BTreeMap::new(), task }
-    }
-
     /// The XFRM layer (`None` if its pernet registration failed).
     pub fn xfrm(&self) -> Option<&Xfrm> {
         self.xfrm.as_ref()
