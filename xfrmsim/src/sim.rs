@@ -8,8 +8,10 @@ use std::collections::BTreeMap;
 use sim_core::Errno;
 use sim_core::sync::Arc;
 use sim_core::xfrm::algo_table::KernelProfile;
-use sim_sockets::netlink::NETLINK_XFRM;
-use sim_sockets::socket::{AF_KEY, AF_NETLINK, MSG_DONTWAIT, SOCK_RAW};
+use sim_sockets::netlink::{NETLINK_EXT_ACK, NETLINK_XFRM, SOL_NETLINK};
+use sim_sockets::socket::{
+    AF_KEY, AF_NETLINK, MSG_DONTWAIT, SO_RCVBUF, SO_SNDBUF, SOCK_RAW, SOL_SOCKET,
+};
 use sim_sockets::xfrm_user::dispatch::{XfrmUser, xfrm_user_init};
 use sim_sockets::{Kernel, MsgHdr, Net, Socket, Task};
 
@@ -104,6 +106,11 @@ impl Sim {
     pub fn xfrm_link(&self, net: Option<&str>) -> Result<SockLink, Errno> {
         let net = self.net(net)?;
         let sock = self.task.socket(&net, AF_NETLINK, SOCK_RAW, NETLINK_XFRM)?;
+        // rtnl_open_byproto: iproute2's buffer sizes and extended ACKs
+        // (error replies then carry the kernel's message text).
+        sock.setsockopt_int(&self.task, SOL_SOCKET, SO_SNDBUF, 32768)?;
+        sock.setsockopt_int(&self.task, SOL_SOCKET, SO_RCVBUF, 1024 * 1024)?;
+        sock.setsockopt_int(&self.task, SOL_NETLINK, NETLINK_EXT_ACK, 1)?;
         Ok(SockLink { sock, task: self.task.clone(), kernel: self.kernel.clone() })
     }
 
