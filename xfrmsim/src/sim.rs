@@ -42,10 +42,16 @@ pub struct Sim {
 /// (`PfKey::init(&kernel, &xfrm, profile)`); until then `socket(PF_KEY)`
 /// fails as on a kernel without af_key.
 pub fn boot(seed: u64) -> Sim {
+    boot_with_profile(seed, &KernelProfile::FULL)
+}
+
+/// [`boot`] for a kernel configured as `profile` (which transform types
+/// and algorithms are loaded: `HOST` answers as the host kernel, which
+/// has no ESP/AH).
+pub fn boot_with_profile(seed: u64, profile: &'static KernelProfile) -> Sim {
     let kernel = Kernel::with_seed(seed);
     let task = kernel.root_task();
     let xfrm = Xfrm::new(kernel.nets(), kernel.clock().clone(), kernel.rng().clone()).ok();
-    let profile = &KernelProfile::FULL;
     // Registration failing leaves socket(NETLINK_XFRM) answering
     // EPROTONOSUPPORT, as on a kernel without xfrm_user.
     let xfrm_user = xfrm.as_ref().and_then(|x| xfrm_user_init(&kernel, x, profile).ok());
