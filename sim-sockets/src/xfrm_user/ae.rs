@@ -1,6 +1,7 @@
 //! Asynchronous events of xfrm_user.c: `xfrm_get_ae`, `xfrm_new_ae` and
 //! `build_aevent` (NEWAE to the requester or to `XFRMNLGRP_AEVENTS`).
 
+use sim_core::sync::Arc;
 use sim_core::xfrm::{XfrmKmState, XfrmState};
 use sim_core::{Errno, KResult};
 use sim_km::KmEvent;
@@ -53,7 +54,7 @@ pub fn build_aevent(x: &XfrmState, c: &KmEvent) -> KResult<SkBuffMut> {
     Ok(skb)
 }
 
-fn lookup(c: &Ctx<'_, '_>, p: &wire::XfrmAeventId) -> KResult<std::sync::Arc<XfrmState>> {
+fn lookup(c: &Ctx<'_, '_>, p: &wire::XfrmAeventId) -> KResult<Arc<XfrmState>> {
     let (_, mark) = xfrm_mark_get(&c.req.attrs);
     let id = &p.sa_id;
     c.net

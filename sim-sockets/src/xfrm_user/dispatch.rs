@@ -145,7 +145,8 @@ pub fn xfrm_user_init(
     profile: &'static KernelProfile,
 ) -> KResult<Arc<XfrmUser>> {
     let mgr = km::NetlinkKm::new(kernel.netlink().clone(), kernel.init_net(), xfrm.acqseq());
-    let km_registration = xfrm.km().xfrm_register_km(Arc::new(mgr));
+    let km_registration =
+        xfrm.km().xfrm_register_km(sim_core::arc_dyn!(mgr => dyn sim_km::KeyManager));
     let u = Arc::new(XfrmUser { xfrm: xfrm.clone(), profile, km_registration });
     let input = {
         let u = u.clone();
