@@ -1,1 +1,4 @@
-//! Cross-crate integration scenarios live in `tests/tests/`.
+//! Cross-crate integration scenarios live in `tests/tests/`; helpers they
+//! share live here.
+
+pub mod replay_diff;

@@ -1,6 +1,6 @@
 //! The xfrmsim command line.
 
-mod replay;
+use xfrmsim::replay;
 
 use std::io::{self, BufReader};
 use std::process::ExitCode;
