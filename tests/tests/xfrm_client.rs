@@ -105,7 +105,7 @@ fn policy_lifecycle(c: &mut Client) {
     // NEWPOLICY out with a template, a mark and an if_id.
     let sel_out = selector("10.0.0.0", 24, "10.0.1.0", 24);
     let mut add = PolicyModify {
-        user_policy_info: policy_info(sel_out.clone(), XFRM_POLICY_OUT, 100),
+        user_policy_info: policy_info(sel_out, XFRM_POLICY_OUT, 100),
         nlas: vec![
             XfrmAttrs::Template(vec![tunnel_tmpl()]),
             XfrmAttrs::Mark(Mark { value: 0x102, mask: 0xff }),
@@ -131,7 +131,7 @@ fn policy_lifecycle(c: &mut Client) {
         "A",
         &request(
             XfrmMessage::AddPolicy(PolicyModify {
-                user_policy_info: policy_info(sel_in.clone(), XFRM_POLICY_IN, 5),
+                user_policy_info: policy_info(sel_in, XFRM_POLICY_IN, 5),
                 nlas: vec![],
             }),
             NLM_F_ACK,
@@ -147,7 +147,7 @@ fn policy_lifecycle(c: &mut Client) {
     // GETPOLICY by selector (with the mark and if_id): the policy comes back.
     let get = PolicyDelGet {
         user_policy_id: UserPolicyId {
-            selector: sel_out.clone(),
+            selector: sel_out,
             direction: XFRM_POLICY_OUT,
             ..Default::default()
         },
@@ -262,11 +262,7 @@ fn larval_states_defaults_and_info(c: &mut Client) {
     let set = UserPolicyDefault { input: 1, forward: 2, output: 2 };
     let d = c.send(
         "A",
-        &request(
-            XfrmMessage::SetPolicyDefault(DefaultMessage { user_policy: set.clone() }),
-            NLM_F_ACK,
-            6,
-        ),
+        &request(XfrmMessage::SetPolicyDefault(DefaultMessage { user_policy: set }), NLM_F_ACK, 6),
     );
     assert_ack(&d, "A", 6);
     let n = only(&d, "L");
@@ -326,10 +322,10 @@ fn client_parses_every_recorded_linux_datagram() {
         let mut truncating = std::collections::BTreeSet::new();
         for line in std::fs::read_to_string(&p).unwrap().lines() {
             let v: serde_json::Value = serde_json::from_str(line).unwrap();
-            if let (Some(s), Some(r)) = (v["open"].as_str(), v["recvsize"].as_i64()) {
-                if r < 65536 {
-                    truncating.insert(s.to_owned());
-                }
+            if let (Some(s), Some(r)) = (v["open"].as_str(), v["recvsize"].as_i64())
+                && r < 65536
+            {
+                truncating.insert(s.to_owned());
             }
             let Some(recv) = v.get("recv").and_then(|r| r.as_object()) else { continue };
             for (sock, list) in recv {
