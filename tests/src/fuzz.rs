@@ -8,7 +8,9 @@
 use std::time::Duration;
 
 use sim_core::sync::Arc;
+use sim_core::xfrm::algo_table::KernelProfile;
 use sim_sockets::socket::MSG_DONTWAIT;
+use sim_sockets::xfrm_user::XfrmUser;
 use sim_sockets::{Kernel, Net, Socket, Task};
 
 use crate::simkernel::{NETLINK_EXT_ACK, SOL_NETLINK, xfrm_kernel, xfrm_sock, xfrm_socket};
@@ -217,6 +219,7 @@ struct Peer {
 /// unprivileged one, and a listener on every XFRM group.
 pub struct XfrmFuzzer {
     kernel: Kernel,
+    _user: Arc<XfrmUser>,
     net: Arc<Net>,
     peers: Vec<Peer>,
     corpus: Vec<Vec<u8>>,
@@ -236,7 +239,8 @@ const FLUSH: [u8; 36] = [
 impl XfrmFuzzer {
     /// A harness with the given seed.
     pub fn new(seed: u64) -> XfrmFuzzer {
-        let kernel = xfrm_kernel(seed);
+        // The full profile: ESP/AH/IPComp present, so NEWSA paths run too.
+        let (kernel, user) = xfrm_kernel(seed, &KernelProfile::FULL);
         let net = kernel.init_net();
         let root = kernel.root_task();
         let unpriv = kernel.spawn_task(kernel.root_cred_without_net_admin());
@@ -251,6 +255,7 @@ impl XfrmFuzzer {
         assert!(!corpus.is_empty(), "the seed corpus (tests/replay/*.jsonl) is missing");
         XfrmFuzzer {
             kernel,
+            _user: user,
             net,
             peers,
             corpus,

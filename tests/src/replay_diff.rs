@@ -8,6 +8,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use sim_core::xfrm::algo_table::KernelProfile;
+
 /// The folder of the committed scripts and kernel recordings.
 pub fn replay_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("replay")
@@ -43,14 +45,26 @@ pub fn have_python() -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// Runs a script on a fresh simulated kernel; one output line per
-/// non-blank script line, as `xfrmsim replay` writes them.
+/// Runs a script on a fresh simulated kernel with the host's profile (no
+/// ESP/AH/IPComp types, the host's algorithms); one output line per
+/// non-blank script line, as `xfrmsim replay --profile host` writes them.
 pub fn run_sim(script: &str) -> String {
     let mut out = Vec::new();
-    let mut r = xfrmsim::replay::Replay::new();
+    let mut r = xfrmsim::replay::Replay::with_profile(&KernelProfile::HOST);
     // Writing to a Vec cannot fail.
     let _ = r.run(script.as_bytes(), &mut out);
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// [`run_sim`] on its own thread, given up after `limit` (a hang, such as
+/// a lock taken twice, then fails the caller instead of stalling it).
+pub fn run_sim_within(script: &str, limit: std::time::Duration) -> Result<String, String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let script = script.to_owned();
+    std::thread::spawn(move || {
+        let _ = tx.send(run_sim(&script));
+    });
+    rx.recv_timeout(limit).map_err(|_| format!("the simulation did not finish within {limit:?}"))
 }
 
 /// The outcome of `compare.py`.

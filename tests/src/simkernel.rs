@@ -3,30 +3,27 @@
 //! the client need.
 
 use sim_core::sync::Arc;
-use sim_sockets::netlink::{NETLINK_XFRM, NetlinkKernelCfg, NetlinkSock, wire::SockaddrNl};
+use sim_core::xfrm::algo_table::KernelProfile;
+use sim_km::Xfrm;
+use sim_sockets::netlink::{NETLINK_XFRM, NetlinkSock, wire::SockaddrNl};
 use sim_sockets::socket::{AF_NETLINK, SOCK_RAW};
+use sim_sockets::xfrm_user::{XfrmUser, xfrm_user_init};
 use sim_sockets::{Kernel, Net, Socket, Task};
 
-/// `XFRMNLGRP_MAX`.
-pub const XFRMNLGRP_MAX: u32 = 8;
 /// `SOL_NETLINK`.
 pub const SOL_NETLINK: i32 = 270;
 /// `NETLINK_EXT_ACK`.
 pub const NETLINK_EXT_ACK: i32 = 11;
 
-/// A kernel (seeded, virtual clock) whose namespaces all have the
-/// NETLINK_XFRM kernel socket.
-pub fn xfrm_kernel(seed: u64) -> Kernel {
+/// A kernel (seeded, virtual clock) with the XFRM layer and its
+/// NETLINK_XFRM front end for `profile` in every namespace; the front end
+/// handle must live as long as the kernel is used.
+pub fn xfrm_kernel(seed: u64, profile: &'static KernelProfile) -> (Kernel, Arc<XfrmUser>) {
     let kernel = Kernel::with_seed(seed);
-    let input = xfrmsim::replay::xfrm_unknown_type_input();
-    kernel
-        .register_netlink_protocol(NETLINK_XFRM, move |_, _| NetlinkKernelCfg {
-            groups: XFRMNLGRP_MAX,
-            input: Some(input.clone()),
-            ..Default::default()
-        })
-        .expect("NETLINK_XFRM registers on a fresh kernel");
-    kernel
+    let xfrm = Xfrm::new(kernel.nets(), kernel.clock().clone(), kernel.rng().clone())
+        .expect("the XFRM layer starts on a fresh kernel");
+    let user = xfrm_user_init(&kernel, &xfrm, profile).expect("xfrm_user_init on a fresh kernel");
+    (kernel, user)
 }
 
 /// A NETLINK_XFRM socket of `task` in `net`, bound to `pid` and `groups`.

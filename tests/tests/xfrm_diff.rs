@@ -7,10 +7,15 @@
 //! the kernel side when the test runs as root and `unshare -n` works.
 
 use std::path::Path;
+use std::time::Duration;
 
 use tests::replay_diff::{
-    compare, have_python, live_kernel_unavailable, oracle_dir, replay_dir, run_kernel, run_sim,
+    compare, have_python, live_kernel_unavailable, oracle_dir, replay_dir, run_kernel,
+    run_sim_within,
 };
+
+/// Far more than any script needs (the slowest takes about a second).
+const LIMIT: Duration = Duration::from_secs(60);
 
 /// Runs `name` on the simulation and compares it with the recordings.
 fn check_recorded(name: &str) {
@@ -21,7 +26,7 @@ fn check_recorded(name: &str) {
     };
     let dir = replay_dir();
     let script = std::fs::read_to_string(dir.join(format!("{name}.jsonl"))).unwrap();
-    let sim = run_sim(&script);
+    let sim = run_sim_within(&script, LIMIT).unwrap_or_else(|e| panic!("{name}: {e}"));
     let lines = script.lines().filter(|l| !l.trim().is_empty()).count();
     assert_eq!(sim.lines().count(), lines, "{name}: one output line per script line");
     let (k1, k2) =
@@ -46,6 +51,21 @@ fn larval_states_allocspi_getsa_delsa_match_linux() {
     check_recorded("sa_larval");
 }
 
+/// ALLOCSPI of family 99 / mode 9: Linux's larval state of an unknown
+/// family keeps no addresses (`__find_acq_core` copies them per family).
+#[test]
+#[ignore = "differs: the simulation's larval state of family 99 keeps its addresses"]
+fn larval_states_of_odd_family_and_mode_match_linux() {
+    check_recorded("sa_larval_odd");
+}
+
+/// A larval state's hard EXPIRE after `xfrm_acq_expires`.
+#[test]
+#[ignore = "hangs: build_expire takes x->lock, already held by the state timer"]
+fn larval_state_expiry_matches_linux() {
+    check_recorded("larval_expiry");
+}
+
 #[test]
 fn spd_sad_info_and_hash_thresholds_match_linux() {
     check_recorded("spd_sad_info");
@@ -64,6 +84,13 @@ fn unprivileged_senders_match_linux() {
 #[test]
 fn malformed_requests_match_linux() {
     check_recorded("malformed");
+}
+
+/// Attribute errors whose extended ACK carries NLMSGERR_ATTR_POLICY.
+#[test]
+#[ignore = "differs: the simulation's extended ACK lacks NLMSGERR_ATTR_POLICY"]
+fn malformed_attributes_with_policy_nest_match_linux() {
+    check_recorded("malformed_policy_nest");
 }
 
 #[test]
@@ -93,7 +120,8 @@ fn live_kernel_comparison() {
                 p
             })
             .collect();
-        let c = compare(&oracle, &runs[0], &runs[1], &run_sim(&script)).unwrap();
+        let sim = run_sim_within(&script, LIMIT).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let c = compare(&oracle, &runs[0], &runs[1], &sim).unwrap();
         eprintln!("{name} (live): {}", c.summary);
         assert!(c.identical, "{name} (live): the simulation differs from Linux\n{}", c.report);
     }

@@ -73,7 +73,12 @@ impl Drop for Client {
 impl Client {
     /// A fresh simulated kernel.
     pub fn sim() -> Client {
-        Client { backend: Backend::Sim(Box::new(xfrmsim::replay::Replay::new())), parsed: 0 }
+        Client {
+            backend: Backend::Sim(Box::new(xfrmsim::replay::Replay::with_profile(
+                &sim_core::xfrm::algo_table::KernelProfile::HOST,
+            ))),
+            parsed: 0,
+        }
     }
 
     /// The host kernel in a fresh network namespace (needs root).
