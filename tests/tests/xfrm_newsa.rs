@@ -34,7 +34,7 @@ fn nla(ty: u16, payload: &[u8]) -> Vec<u8> {
     let mut v = ((4 + payload.len()) as u16).to_le_bytes().to_vec();
     v.extend_from_slice(&ty.to_le_bytes());
     v.extend_from_slice(payload);
-    while v.len() % 4 != 0 {
+    while !v.len().is_multiple_of(4) {
         v.push(0);
     }
     v
