@@ -333,8 +333,9 @@ impl XfrmFuzzer {
         self.stats.successes += u64::from(outcome.1);
     }
 
-    /// Runs `n` inputs; every 2048 the tables are flushed and every 8192
-    /// the clock jumps 31 s (larval states and lifetimes expire).
+    /// Runs `n` inputs; every 2048 the tables are flushed, and every 1024
+    /// (half-way between flushes) the clock jumps 10 s, so lifetimes given
+    /// in the requests expire while their objects exist.
     pub fn run(&mut self, n: u64) -> FuzzStats {
         for i in 0..n {
             let input = self.next_input();
@@ -343,8 +344,8 @@ impl XfrmFuzzer {
             if i % 2048 == 2047 {
                 self.run_one(0, &FLUSH);
             }
-            if i % 8192 == 8191 {
-                self.kernel.advance(Duration::from_secs(31));
+            if i % 2048 == 1023 {
+                self.kernel.advance(Duration::from_secs(10));
             }
         }
         self.stats.clone()
