@@ -15,7 +15,7 @@ use sim_netns::{CAP_NET_ADMIN, Net};
 use super::attr::ExtAckError;
 use super::uapi::*;
 use super::verify::{ParsedRequest, XfrmRequest, validate_request, xfrm_user_rcv_msg_precheck};
-use super::{ae, info, km, policy, state};
+use super::{ae, info, km, migrate, policy, state};
 use crate::Kernel;
 use crate::netlink::wire::NlMsg;
 use crate::netlink::{
@@ -69,7 +69,7 @@ fn xfrm_doit(nlmsg_type: u16) -> Option<DoIt> {
         XFRM_MSG_FLUSHPOLICY => policy::xfrm_flush_policy,
         XFRM_MSG_NEWAE => ae::xfrm_new_ae,
         XFRM_MSG_GETAE => ae::xfrm_get_ae,
-        XFRM_MSG_MIGRATE => state::xfrm_do_migrate,
+        XFRM_MSG_MIGRATE => migrate::xfrm_do_migrate,
         XFRM_MSG_GETSADINFO => info::xfrm_get_sadinfo,
         XFRM_MSG_NEWSPDINFO => info::xfrm_set_spdinfo,
         XFRM_MSG_GETSPDINFO => info::xfrm_get_spdinfo,
@@ -86,6 +86,7 @@ fn set_extack(extack: &mut ExtAck, e: &ExtAckError) {
     }
     if let Some(b) = e.bad_attr {
         extack.bad_attr = u32::try_from(b.offset).ok();
+        extack.policy = b.policy.and_then(|p| p.dump());
     }
 }
 

@@ -87,6 +87,9 @@ pub fn build_acquire(x: &XfrmState, t: &XfrmTmpl, xp: &XfrmPolicy, seq: u32) -> 
     };
     ua.write_at(skb.nlmsg_data_mut(at), 0);
     put_policy_attrs(&mut skb, xp)?;
+    if x.pcpu_num != u32::MAX {
+        put(skb.nla_put_u32(XFRMA_SA_PCPU, x.pcpu_num))?;
+    }
     skb.nlmsg_end(at);
     Ok(skb)
 }

@@ -5,7 +5,8 @@
 //!
 //! - [`dispatch`]: `xfrm_netlink_rcv`, `xfrm_user_rcv_msg`, and
 //!   [`xfrm_user_init`] which plugs the front end into a kernel.
-//! - [`policy`], [`state`], [`info`], [`ae`]: the handlers by object.
+//! - [`policy`], [`state`], [`info`], [`ae`], [`migrate`]: the handlers
+//!   by object.
 //! - [`km`]: `netlink_mgr` (notifications, acquire, compile_policy, …).
 //! - [`convert`]: wire ↔ XFRM-layer values; [`msg`]: shared builders.
 
@@ -15,6 +16,7 @@ pub mod convert;
 pub mod dispatch;
 pub mod info;
 pub mod km;
+pub mod migrate;
 pub mod msg;
 pub mod policy;
 pub mod state;
@@ -24,6 +26,8 @@ pub mod wire;
 
 pub use dispatch::{XfrmUser, xfrm_user_init};
 
+#[cfg(test)]
+mod handler_tests;
 #[cfg(test)]
 mod oracle_tests;
 #[cfg(test)]

@@ -81,7 +81,11 @@ fn xfrm_mode_is_tunnel(mode: u8) -> bool {
 
 /// `__xfrm_init_state`'s mode and type checks (`EPROTONOSUPPORT`), then
 /// the type's `init_state` checks that need no cryptography.
-fn xfrm_init_state(x: &XfrmStateInfo, profile: &KernelProfile, extack: &mut ExtAck) -> KResult<()> {
+pub fn xfrm_init_state(
+    x: &XfrmStateInfo,
+    profile: &KernelProfile,
+    extack: &mut ExtAck,
+) -> KResult<()> {
     let family = x.family;
     let fail = |extack: &mut ExtAck, m: &'static str| {
         extack.set_msg(m);
@@ -594,10 +598,17 @@ pub fn xfrm_add_acquire(c: &Ctx<'_, '_>, _extack: &mut ExtAck) -> KResult<()> {
     verify_sec_ctx_len(attrs).map_err(|(e, _)| e)?;
     let mut xp = super::policy::xfrm_policy_construct(&ua.policy, attrs)?;
     xp.mark = mark;
-    let tmpls = xp.tmpls.clone();
-    let pol = Arc::new(XfrmPolicy::new(xp));
     let now = c.u.xfrm.clock().real_seconds();
-    for t in &tmpls {
+    for i in 0..xp.tmpls.len() {
+        // The loop rewrites each template's algorithm masks in the policy
+        // before asking, so the ACQUIRE's XFRMA_TMPL shows them.
+        if let Some(t) = xp.tmpls.get_mut(i) {
+            t.aalgos = ua.aalgos;
+            t.ealgos = ua.ealgos;
+            t.calgos = ua.calgos;
+        }
+        let Some(t) = xp.tmpls.get(i).copied() else { break };
+        let pol = Arc::new(XfrmPolicy::new(xp.clone()));
         let mut info = XfrmStateInfo::new(
             t.encap_family,
             t.id.daddr,
@@ -610,19 +621,9 @@ pub fn xfrm_add_acquire(c: &Ctx<'_, '_>, _extack: &mut ExtAck) -> KResult<()> {
         info.mode = t.mode;
         info.reqid = t.reqid;
         let x = Arc::new(XfrmState::new(info, now));
-        let mut tq = *t;
-        tq.aalgos = ua.aalgos;
-        tq.ealgos = ua.ealgos;
-        tq.calgos = ua.calgos;
-        let _ = c.u.xfrm.km().km_query(c.net, &x, &tq, &pol);
+        let _ = c.u.xfrm.km().km_query(c.net, &x, &t, &pol);
     }
     Ok(())
-}
-
-/// `xfrm_do_migrate` of a kernel built without `CONFIG_XFRM_MIGRATE`:
-/// after the request's checks, `ENOPROTOOPT`.
-pub fn xfrm_do_migrate(_c: &Ctx<'_, '_>, _extack: &mut ExtAck) -> KResult<()> {
-    Err(Errno::ENOPROTOOPT)
 }
 
 /// `xfrm_notify_sa`: NEWSA/UPDSA/DELSA to `XFRMNLGRP_SA`; DELSA carries an
