@@ -1,7 +1,8 @@
 //! The NETLINK_XFRM front end under random and mutated requests: no panic,
 //! well-formed replies, nothing left queued.  `XFRM_FUZZ_INPUTS` sets the
 //! count (default 20,000, a few seconds; the long run used 10,000,000 in a
-//! release build), `XFRM_FUZZ_SEED` the seed.
+//! release build), `XFRM_FUZZ_SEED` the seed, `XFRM_FUZZ_CLOCK=0` keeps
+//! the clock still (no lifetime expiries).
 
 use tests::fuzz::XfrmFuzzer;
 
@@ -14,6 +15,7 @@ fn fuzz_netlink_xfrm_front_end() {
     let n = env_u64("XFRM_FUZZ_INPUTS", 20_000);
     let seed = env_u64("XFRM_FUZZ_SEED", 0x5eed);
     let mut f = XfrmFuzzer::new(seed);
+    f.clock_jumps = env_u64("XFRM_FUZZ_CLOCK", 1) != 0;
     let t = std::time::Instant::now();
     let s = f.run(n);
     eprintln!("fuzz: {s:?} in {:?}", t.elapsed());
