@@ -61,7 +61,6 @@ fn larval_states_of_odd_family_and_mode_match_linux() {
 
 /// A larval state's hard EXPIRE after `xfrm_acq_expires`.
 #[test]
-#[ignore = "hangs: build_expire takes x->lock, already held by the state timer"]
 fn larval_state_expiry_matches_linux() {
     check_recorded("larval_expiry");
 }
@@ -88,7 +87,6 @@ fn malformed_requests_match_linux() {
 
 /// Attribute errors whose extended ACK carries NLMSGERR_ATTR_POLICY.
 #[test]
-#[ignore = "differs: the simulation's extended ACK lacks NLMSGERR_ATTR_POLICY"]
 fn malformed_attributes_with_policy_nest_match_linux() {
     check_recorded("malformed_policy_nest");
 }
