@@ -6,7 +6,7 @@ use std::io::{self, BufReader};
 use std::process::ExitCode;
 
 fn usage() -> ExitCode {
-    eprintln!("usage: xfrmsim replay < script.jsonl > out.jsonl");
+    eprintln!("usage: xfrmsim replay [--profile full|host|debian-6.1] < script.jsonl > out.jsonl");
     ExitCode::from(2)
 }
 
@@ -14,9 +14,21 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("replay") => {
+            let profile = match (args.get(1).map(String::as_str), args.get(2)) {
+                (None, _) => &sim_core::xfrm::algo_table::KernelProfile::FULL,
+                (Some("--profile"), Some(name)) => {
+                    match sim_core::xfrm::algo_table::KernelProfile::by_name(name) {
+                        Some(p) => p,
+                        None => return usage(),
+                    }
+                }
+                _ => return usage(),
+            };
             let stdin = io::stdin();
             let stdout = io::stdout();
-            match replay::Replay::new().run(BufReader::new(stdin.lock()), stdout.lock()) {
+            match replay::Replay::with_profile(profile)
+                .run(BufReader::new(stdin.lock()), stdout.lock())
+            {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("xfrmsim replay: {e}");

@@ -7,6 +7,9 @@ use std::io::{BufRead, Write};
 
 use serde_json::{Map, Value};
 use sim_core::Errno;
+use sim_core::xfrm::algo_table::KernelProfile;
+use sim_km::Xfrm;
+use sim_sockets::af_key::PfKey;
 use sim_sockets::netlink::{
     NETLINK_XFRM, NetlinkInput, NetlinkInputFn, NetlinkKernelCfg, netlink_net_capable,
     netlink_rcv_skb, wire::SockaddrNl,
@@ -112,6 +115,8 @@ struct Open {
 /// One replay run: a kernel, its namespaces by name and the open sockets.
 pub struct Replay {
     kernel: Kernel,
+    /// The XFRM layer and PF_KEY, kept loaded for the run.
+    _pfkey: Option<(Xfrm, PfKey)>,
     nets: BTreeMap<String, Arc<Net>>,
     runner: Arc<Task>,
     workers: BTreeMap<Option<String>, Arc<Task>>,
@@ -119,10 +124,20 @@ pub struct Replay {
 }
 
 impl Replay {
-    /// A fresh kernel (seed 0, virtual clock) with the NETLINK_XFRM kernel
-    /// socket registered in every namespace.
+    /// A fresh kernel (seed 0, virtual clock, the "full" profile) with the
+    /// NETLINK_XFRM kernel socket registered in every namespace and PF_KEY
+    /// loaded.
     pub fn new() -> Replay {
+        Replay::with_profile(&KernelProfile::FULL)
+    }
+
+    /// As [`Replay::new`] for a kernel built and configured as `profile`
+    /// (its algorithms and transform types).
+    pub fn with_profile(profile: &'static KernelProfile) -> Replay {
         let kernel = Kernel::with_seed(0);
+        let pfkey = Xfrm::new(kernel.nets(), kernel.clock().clone(), kernel.rng().clone())
+            .and_then(|x| PfKey::init(&kernel, &x, profile).map(|p| (x, p)))
+            .ok();
         let input = xfrm_unknown_type_input();
         // Registration cannot fail on a fresh kernel; if it did, every
         // open would report EPROTONOSUPPORT, which is what Linux does.
@@ -134,6 +149,7 @@ impl Replay {
         let runner = kernel.root_task();
         Replay {
             kernel,
+            _pfkey: pfkey,
             nets: BTreeMap::new(),
             runner,
             workers: BTreeMap::new(),
