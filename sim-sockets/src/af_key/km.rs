@@ -64,6 +64,21 @@ fn comb(auth: Option<&XfrmAlgoDesc>, enc: Option<&XfrmAlgoDesc>) -> SadbCombRepr
     c
 }
 
+/// Sends the EXPIRE messages deferred while their state's lock was held.
+pub(crate) fn pfkey_flush_pending_expire(pfk: &Arc<PfKeyInner>) {
+    loop {
+        let batch: Vec<(Arc<XfrmState>, KmEvent)> =
+            std::mem::take(&mut *pfk.pending_expire.lock_bh());
+        if batch.is_empty() {
+            return;
+        }
+        let mgr = PfkeyMgr { pfk: pfk.clone() };
+        for (x, c) in batch {
+            let _ = mgr.notify_sa(&x, &c);
+        }
+    }
+}
+
 impl PfkeyMgr {
     fn usable(&self, d: &XfrmAlgoDesc, mask: u32) -> bool {
         d.pfkey_supported && tmpl_allows(mask, d) && self.pfk.profile.algo_available(d)
@@ -130,7 +145,16 @@ impl KeyManager for PfkeyMgr {
                 | xfrm_msg::XFRM_MSG_NEWSA
                 | xfrm_msg::XFRM_MSG_UPDSA,
                 Some(x),
-            ) => self.notify_sa(x, c),
+            ) => {
+                if c.event == xfrm_msg::XFRM_MSG_EXPIRE && x.lock.try_lock().is_none() {
+                    // The expiry paths call in with x->lock held (the
+                    // kernel builds the message under it); the message is
+                    // built as soon as the lock is free.
+                    self.pfk.pending_expire.lock_bh().push((x.clone(), c.clone()));
+                    return Ok(());
+                }
+                self.notify_sa(x, c)
+            }
             (xfrm_msg::XFRM_MSG_FLUSHSA, _) => {
                 let h = header(SADB_FLUSH, pfkey_proto2satype(c.proto()), c.seq, c.portid);
                 send_msg(

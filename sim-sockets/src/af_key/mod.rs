@@ -24,12 +24,14 @@ pub mod sock;
 pub mod spd;
 pub mod wire;
 
-use sim_core::lockdep::{LockClassKey, LockKind, Mutex};
+use sim_core::lockdep::{LockClassKey, LockKind, Mutex, SpinLock};
 use sim_core::rcu::RcuList;
 use sim_core::sync::Arc;
 use sim_core::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
+use sim_core::xfrm::XfrmState;
 use sim_core::xfrm::algo_table::KernelProfile;
 use sim_core::{Errno, KResult};
+use sim_km::KmEvent;
 use sim_km::{KmRegistration, Xfrm};
 use sim_netns::pernet::PernetGeneric;
 use sim_netns::{Net, NetGenericId};
@@ -43,6 +45,10 @@ use wire::{SadbMsg, SadbMsgRepr};
 /// `pfkey_mutex`: serialises writers of every namespace's socket list (and,
 /// since v6.0, the algorithm probe of REGISTER).
 pub static PFKEY_MUTEX: LockClassKey = LockClassKey::new("pfkey_mutex", LockKind::Mutex);
+
+/// Guards the EXPIRE events deferred until their state's lock is free.
+static PFKEY_PENDING_LOCK: LockClassKey =
+    LockClassKey::new("pfkey_pending_expire", LockKind::SpinBh);
 
 /// `struct netns_pfkey`: one namespace's PF_KEY sockets (newest first) and
 /// their count.
@@ -95,6 +101,8 @@ pub struct PfKeyInner {
     /// The inode numbers `/proc/net/pfkey` shows.
     pub(crate) next_ino: AtomicU64,
     km_reg: sim_core::sync::Mutex<Option<KmRegistration>>,
+    /// EXPIRE events that arrived while their state's lock was held.
+    pub(crate) pending_expire: SpinLock<Vec<(Arc<XfrmState>, KmEvent)>>,
 }
 
 impl core::fmt::Debug for PfKeyInner {
@@ -149,6 +157,7 @@ impl PfKey {
             reqid: AtomicU32::new(IPSEC_MANUAL_REQID_MAX),
             next_ino: AtomicU64::new(1000),
             km_reg: sim_core::sync::Mutex::new(None),
+            pending_expire: SpinLock::new(&PFKEY_PENDING_LOCK, Vec::new()),
         });
         kernel.sock_register(Box::new(sock::PfkeyFamily { pfk: inner.clone() }))?;
         let reg = xfrm.km().xfrm_register_km(Arc::new(km::PfkeyMgr { pfk: inner.clone() }));
@@ -177,6 +186,12 @@ impl PfKey {
     /// `atomic_read(&net_pfkey->socks_nr)`.
     pub fn socks_nr(&self, net: &Net) -> i32 {
         self.inner.netns(net).map(|n| n.socks_nr.load(Ordering::Acquire)).unwrap_or(0)
+    }
+
+    /// Delivers EXPIRE messages whose state was locked when the event came
+    /// (the socket calls do this on entry).
+    pub fn flush_pending(&self) {
+        km::pfkey_flush_pending_expire(&self.inner);
     }
 
     /// `/proc/net/pfkey` of `net`.

@@ -153,6 +153,7 @@ impl PfkeySocket {
 /// succeeds.
 pub fn pfkey_sendmsg(sk: &Arc<PfkeySock>, msg: &MsgHdr<'_>) -> KResult<usize> {
     let pfk = &sk.pfk;
+    super::km::pfkey_flush_pending_expire(pfk);
     let len = msg.data.len();
     pfkey_sendmsg_check(msg.flags as u32, len, sk.sk.sndbuf() as u32)?;
     let hdr = pfkey_get_base_msg(msg.data)?;
@@ -178,6 +179,7 @@ pub fn pfkey_recvmsg(sk: &Arc<PfkeySock>, task: &Task, len: usize, flags: i32) -
     if flags & !(MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_COMPAT) != 0 {
         return Err(Errno::EINVAL);
     }
+    super::km::pfkey_flush_pending_expire(&sk.pfk);
     let skb = sk.sk.skb_recv_datagram(task, flags)?;
     let full = skb.len();
     let mut msg_flags = 0;
@@ -189,11 +191,14 @@ pub fn pfkey_recvmsg(sk: &Arc<PfkeySock>, task: &Task, len: usize, flags: i32) -
     };
     let data = skb.data().get(..copied).unwrap_or_default().to_vec();
     let ret = if flags & MSG_TRUNC != 0 { full } else { copied };
-    // skb_free_datagram runs after the dump step: the datagram still counts.
+    // skb_free_datagram runs after the dump step: the datagram is still
+    // charged while the dump decides how much more fits.
     let held = if flags & MSG_PEEK != 0 { 0 } else { skb.truesize };
-    if sk.dump_running() && 3 * (sk.sk.rmem_alloc() + held) <= sk.sk.rcvbuf() {
+    sk.sk.rmem_charge(held);
+    if sk.dump_running() && 3 * sk.sk.rmem_alloc() <= sk.sk.rcvbuf() {
         let _ = pfkey_do_dump(sk);
     }
+    sk.sk.rmem_uncharge(held);
     Ok(RecvMsg { ret, data, name: Vec::new(), msg_flags })
 }
 
@@ -218,6 +223,11 @@ impl ProtoOps for PfkeySocket {
 
     fn release(&self) {
         pfkey_release(&self.0);
+    }
+
+    fn poll(&self) -> u32 {
+        super::km::pfkey_flush_pending_expire(&self.0.pfk);
+        crate::socket::datagram_poll(&self.0.sk)
     }
 
     /// `sock_no_bind`.
