@@ -591,7 +591,10 @@ fn parse_ipsecrequest(
     } else {
         t.encap_family = family;
     }
-    t.allalgs = 1;
+    // KAME's PF_KEY has no way to restrict the algorithms.
+    t.aalgos = !0;
+    t.ealgos = !0;
+    t.calgos = !0;
     info.tmpls.push(t);
     Ok(())
 }
