@@ -39,15 +39,43 @@ fn corpus() -> Vec<Vec<u8>> {
         msg(9, 0, 9, &[]),
         msg(10, 0, 10, &[]),
         msg(11, 1, 11, &[]),
-        msg(14, 0, 12, &[addr(5, SRC, 24, 255), addr(6, DST, 24, 255), pol(2, 2, 0, &[rq(50, 2, 3, 0, Some((SRC, DST)))])]),
-        msg(13, 0, 13, &[a.clone(), d.clone(), pol(2, 1, 0, &[rq(50, 1, 2, 0, None), rq(51, 1, 1, 0, None)])]),
+        msg(
+            14,
+            0,
+            12,
+            &[
+                addr(5, SRC, 24, 255),
+                addr(6, DST, 24, 255),
+                pol(2, 2, 0, &[rq(50, 2, 3, 0, Some((SRC, DST)))]),
+            ],
+        ),
+        msg(
+            13,
+            0,
+            13,
+            &[a.clone(), d.clone(), pol(2, 1, 0, &[rq(50, 1, 2, 0, None), rq(51, 1, 1, 0, None)])],
+        ),
         msg(15, 0, 14, &[a.clone(), d.clone(), pol(0, 2, 0, &[])]),
         msg(16, 0, 15, &[pol(0, 0, 1, &[])]),
         msg(18, 0, 16, &[]),
         msg(19, 0, 17, &[]),
         msg(20, 0, 18, &[a.clone(), d.clone(), pol(0, 3, 0, &[])]),
         msg(22, 0, 19, &[pol(0, 0, 8, &[])]),
-        msg(24, 0, 20, &[a.clone(), d.clone(), pol(2, 2, 0, &[rq(50, 2, 2, 1, Some((SRC, DST))), rq(50, 2, 2, 1, Some((DST, SRC)))])]),
+        msg(
+            24,
+            0,
+            20,
+            &[
+                a.clone(),
+                d.clone(),
+                pol(
+                    2,
+                    2,
+                    0,
+                    &[rq(50, 2, 2, 1, Some((SRC, DST))), rq(50, 2, 2, 1, Some((DST, SRC)))],
+                ),
+            ],
+        ),
     ]
 }
 
@@ -118,7 +146,8 @@ fn fingerprint(net: &Net) -> (usize, usize, u64, u64) {
 
 #[test]
 fn random_and_mutated_requests_never_panic_and_refusals_change_nothing() {
-    let iters: u64 = std::env::var("AFKEY_FUZZ_ITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
+    let iters: u64 =
+        std::env::var("AFKEY_FUZZ_ITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
     let k = kernel(&KernelProfile::DEBIAN_6_1);
     let net = k.kernel.init_net();
     let s = k.open();
