@@ -74,9 +74,9 @@ errnos! {
     ETIME = 62, "Timer expired";
     EPROTO = 71, "Protocol error";
     EBADMSG = 74, "Bad message";
+    EOVERFLOW = 75, "Value too large for defined data type";
     /// `ERESTART`: what the old blocking `xfrm_lookup` returned on a signal.
     ERESTART = 85, "Interrupted system call should be restarted";
-    EOVERFLOW = 75, "Value too large for defined data type";
     ENOTSOCK = 88, "Socket operation on non-socket";
     EDESTADDRREQ = 89, "Destination address required";
     EMSGSIZE = 90, "Message too long";

@@ -74,7 +74,7 @@ fn acquire_exchange_over_pfkey_wakes_the_waiting_sender() {
     assert_eq!((p[4], p[6], le32(p, 8)), (2, 2, policy_id));
     let prop = ext(a, 13).unwrap();
     assert_eq!(prop[4], 32);
-    assert!(prop.len() > 8 && (prop.len() - 8) % 72 == 0, "ESP proposals");
+    assert!(prop.len() > 8 && (prop.len() - 8).is_multiple_of(72), "ESP proposals");
     let larval = net.xfrm.state.xfrm_find_acq_byseq(0, seq, u32::MAX).unwrap();
     assert_eq!(larval.km_state(), XfrmKmState::Acq);
 

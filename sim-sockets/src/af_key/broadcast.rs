@@ -99,9 +99,9 @@ pub fn pfkey_broadcast(
         let guard = rcu_read_lock();
         for sk in nt.table.iter(&guard) {
             if sk.promisc() {
-                let _ = pfkey_broadcast_one(skb, &sk);
+                let _ = pfkey_broadcast_one(skb, sk);
             }
-            if one_sk.is_some_and(|o| Arc::ptr_eq(o, &sk)) {
+            if one_sk.is_some_and(|o| Arc::ptr_eq(o, sk)) {
                 continue;
             }
             if flags != BROADCAST_ALL {
@@ -115,7 +115,7 @@ pub fn pfkey_broadcast(
                     continue;
                 }
             }
-            let err2 = pfkey_broadcast_one(skb, &sk);
+            let err2 = pfkey_broadcast_one(skb, sk);
             if flags & BROADCAST_REGISTERED != 0 && err.is_err() {
                 err = err2;
             }

@@ -116,7 +116,11 @@ pub fn pfkey_xfrm_state2msg(
 ) -> KResult<SadbMessageRepr> {
     let mode = pfkey_mode_from_xfrm(x.mode).ok_or(Errno::EINVAL)?;
     let family = x.family;
-    let m = x.lock_bh().clone();
+    // Only what the message shows, copied under x->lock.
+    let (lft, curlft, sel, encap) = {
+        let g = x.lock_bh();
+        (g.lft, g.curlft, g.sel, g.encap)
+    };
     let profile = pfk.profile;
     let state = match x.km_state() {
         XfrmKmState::Valid if x.dying() => SADB_SASTATE_DYING,
@@ -148,7 +152,7 @@ pub fn pfkey_xfrm_state2msg(
         encrypt,
         flags,
     }));
-    let l = &m.lft;
+    let l = &lft;
     if hsc & 2 != 0 {
         exts.push(lifetime_ext(
             SADB_EXT_LIFETIME_HARD,
@@ -167,7 +171,7 @@ pub fn pfkey_xfrm_state2msg(
             l.soft_use_expires_seconds,
         ));
     }
-    let c = &m.curlft;
+    let c = &curlft;
     exts.push(lifetime_ext(SADB_EXT_LIFETIME_CURRENT, c.packets, c.bytes, c.add_time, c.use_time));
     let plen = host_prefixlen(family);
     let src = pfkey_sockaddr_fill(&x.saddr, 0, family).ok_or(Errno::EINVAL)?;
@@ -175,15 +179,15 @@ pub fn pfkey_xfrm_state2msg(
     let dst = pfkey_sockaddr_fill(&x.daddr, 0, family).ok_or(Errno::EINVAL)?;
     exts.push(address_ext(SADB_EXT_ADDRESS_DST, 0, plen, dst));
     let sel_differs = match family {
-        AF_INET => m.sel.saddr.0[..4] != x.saddr.0[..4],
-        _ => m.sel.saddr.0 != x.saddr.0,
+        AF_INET => sel.saddr.0[..4] != x.saddr.0[..4],
+        _ => sel.saddr.0 != x.saddr.0,
     };
     if sel_differs {
-        let proxy = pfkey_sockaddr_fill(&m.sel.saddr, m.sel.sport, family).ok_or(Errno::EINVAL)?;
+        let proxy = pfkey_sockaddr_fill(&sel.saddr, sel.sport, family).ok_or(Errno::EINVAL)?;
         exts.push(address_ext(
             SADB_EXT_ADDRESS_PROXY,
-            pfkey_proto_from_xfrm(m.sel.proto),
-            m.sel.prefixlen_s,
+            pfkey_proto_from_xfrm(sel.proto),
+            sel.prefixlen_s,
             proxy,
         ));
     }
@@ -206,7 +210,7 @@ pub fn pfkey_xfrm_state2msg(
         }
     }
     exts.push(SadbExtRepr::Sa2(SadbXSa2Repr { mode, reqid: x.reqid, ..Default::default() }));
-    if let Some(n) = m.encap.as_ref().filter(|n| n.encap_type != 0) {
+    if let Some(n) = encap.as_ref().filter(|n| n.encap_type != 0) {
         exts.push(SadbExtRepr::NatTType(SadbXNatTTypeRepr { nat_t_type: n.encap_type as u8 }));
         exts.push(SadbExtRepr::NatTPort(SadbXNatTPortRepr {
             exttype: SADB_X_EXT_NAT_T_SPORT,
@@ -251,15 +255,9 @@ fn xfrm_init_state(pfk: &PfKeyInner, info: &XfrmStateInfo) -> KResult<()> {
                 }
             }
         }
-        IPPROTO_AH => {
-            if info.aalg.is_none() || info.encap.is_some() {
-                return Err(Errno::EINVAL);
-            }
-        }
-        IPPROTO_COMP => {
-            if info.calg.is_none() || info.encap.is_some() {
-                return Err(Errno::EINVAL);
-            }
+        IPPROTO_AH if info.aalg.is_none() || info.encap.is_some() => return Err(Errno::EINVAL),
+        IPPROTO_COMP if info.calg.is_none() || info.encap.is_some() => {
+            return Err(Errno::EINVAL);
         }
         _ => {}
     }

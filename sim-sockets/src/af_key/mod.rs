@@ -57,6 +57,9 @@ pub struct NetnsPfkey {
     pub table: RcuList<PfkeySock>,
     /// `socks_nr`.
     pub socks_nr: AtomicI32,
+    /// How many of the sockets are promiscuous (lets a request skip its
+    /// promiscuous copy when nobody would receive it).
+    pub promisc_nr: AtomicI32,
 }
 
 impl core::fmt::Debug for NetnsPfkey {
@@ -76,7 +79,11 @@ impl PernetGeneric for PfkeyNetOps {
     }
 
     fn init(&self, _net: &Net) -> KResult<NetnsPfkey> {
-        Ok(NetnsPfkey { table: RcuList::new(), socks_nr: AtomicI32::new(0) })
+        Ok(NetnsPfkey {
+            table: RcuList::new(),
+            socks_nr: AtomicI32::new(0),
+            promisc_nr: AtomicI32::new(0),
+        })
     }
 
     /// `pfkey_net_exit`: open sockets hold their namespace, so the list is
@@ -216,8 +223,12 @@ pub struct PfkeyRequest<'a> {
 /// `pfkey_funcs[type]` (`EOPNOTSUPP` where there is none).
 pub(crate) fn pfkey_process(pfk: &PfKeyInner, sk: &Arc<PfkeySock>, raw: &[u8]) -> KResult<()> {
     let net = sk.sk.net.clone();
-    let skb = broadcast::PfkeySkb::new(pfk, raw.to_vec(), raw.len());
-    let _ = broadcast::pfkey_broadcast(pfk, &skb, broadcast::BROADCAST_PROMISC_ONLY, None, &net);
+    // The copy only matters to promiscuous sockets; skip it without any.
+    if pfk.netns(&net)?.promisc_nr.load(Ordering::Acquire) != 0 {
+        let skb = broadcast::PfkeySkb::new(pfk, raw.to_vec(), raw.len());
+        let _ =
+            broadcast::pfkey_broadcast(pfk, &skb, broadcast::BROADCAST_PROMISC_ONLY, None, &net);
+    }
     let ext = parse_exthdrs(raw)?;
     let hdr = SadbMsgRepr::parse(&SadbMsg::new_checked(raw)?)?;
     let req = PfkeyRequest { hdr, ext, raw };

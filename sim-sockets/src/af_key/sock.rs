@@ -58,7 +58,11 @@ impl PfkeySock {
         self.promisc.load(Ordering::Acquire)
     }
     pub(crate) fn set_promisc(&self, v: bool) {
-        self.promisc.store(v, Ordering::Release);
+        if self.promisc.swap(v, Ordering::AcqRel) != v
+            && let Ok(nt) = self.pfk.netns(&self.sk.net)
+        {
+            nt.promisc_nr.fetch_add(if v { 1 } else { -1 }, Ordering::AcqRel);
+        }
     }
     /// The namespace.
     pub fn net(&self) -> &Arc<Net> {
@@ -210,6 +214,7 @@ pub fn pfkey_release(sk: &Arc<PfkeySock>) {
     sk.sk.set_dead();
     synchronize_rcu();
     super::dump::pfkey_terminate_dump(sk);
+    sk.set_promisc(false);
     sk.sk.queue_purge();
     if let Ok(nt) = pfk.netns(&sk.sk.net) {
         nt.socks_nr.fetch_sub(1, Ordering::AcqRel);
