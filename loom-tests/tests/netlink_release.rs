@@ -3,11 +3,7 @@
 //! again, its queue is empty and uncharged, and its running dump is ended
 //! exactly once.
 
-//!
-//! Run with `--features netlink`:
-//! `RUSTFLAGS="--cfg xfrmsim_loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p loom-tests --release --features netlink --test netlink_release`
-
-#![cfg(all(xfrmsim_loom, feature = "netlink"))]
+#![cfg(xfrmsim_loom)]
 
 use sim_core::sync::atomic::{AtomicUsize, Ordering};
 use sim_core::sync::{Arc, thread};

@@ -172,5 +172,38 @@ fn sad(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, sad);
+/// The machine's own floor for the lookup figure: one dependent random
+/// 8-byte load from a 1 GiB array (a 1M-state lookup touches the bucket,
+/// the slot and the state's reference count, each a likely cache and TLB
+/// miss at that size).
+fn memory_latency(c: &mut Criterion) {
+    let words = (1usize << 30) / 8;
+    // A random cyclic permutation, so each load depends on the previous one.
+    let order = {
+        let mut v: Vec<u32> = (0..words as u32).collect();
+        let mut s = 0x2545_f491_4f6c_dd1du64;
+        for i in (1..v.len()).rev() {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            v.swap(i, (s % (i as u64 + 1)) as usize);
+        }
+        v
+    };
+    let mut next = vec![0u64; words];
+    for w in order.windows(2) {
+        next[w[0] as usize] = u64::from(w[1]);
+    }
+    next[order[words - 1] as usize] = u64::from(order[0]);
+    drop(order);
+    let mut cur = 0u64;
+    c.bench_function("baseline: one random load in 1 GiB", |b| {
+        b.iter(|| {
+            cur = next[cur as usize];
+            black_box(cur)
+        })
+    });
+}
+
+criterion_group!(benches, sad, memory_latency);
 criterion_main!(benches);

@@ -194,6 +194,23 @@ impl Xfrm {
         if_id: u32,
     ) -> KResult<Arc<XfrmState>> {
         let d = self.pernet(net)?;
+        self.xfrm_state_find_in(net, &d, daddr, saddr, fl, tmpl, pol, family, if_id)
+    }
+
+    /// [`Xfrm::xfrm_state_find`] with the namespace's data at hand.
+    #[allow(clippy::too_many_arguments)]
+    fn xfrm_state_find_in(
+        &self,
+        net: &Arc<Net>,
+        d: &XfrmKmNet,
+        daddr: &XfrmAddress,
+        saddr: &XfrmAddress,
+        fl: &XfrmFlow,
+        tmpl: &XfrmTmpl,
+        pol: &Arc<XfrmPolicy>,
+        family: u16,
+        if_id: u32,
+    ) -> KResult<Arc<XfrmState>> {
         let sad = &net.xfrm.state;
         let f = Find { sad, daddr, saddr, fl, tmpl, pol, family, if_id };
         let verdict = |s: Scan| -> Option<KResult<Arc<XfrmState>>> {
@@ -250,7 +267,7 @@ impl Xfrm {
         // The new larval state's timer: `xfrm_acq_expires` seconds.
         if let Ok(x) = &r {
             let secs = x.lock_bh().lft.hard_add_expires_seconds;
-            self.arm_state(net, &d, x, secs);
+            self.arm_state(net, d, x, secs);
         }
         r
     }
@@ -281,7 +298,17 @@ impl Xfrm {
                 }
                 _ => (daddr, saddr),
             };
-            let r = self.xfrm_state_find(net, &remote, &local, fl, tmpl, pol, family, pol.if_id());
+            let r = self.xfrm_state_find_in(
+                net,
+                d,
+                &remote,
+                &local,
+                fl,
+                tmpl,
+                pol,
+                family,
+                pol.if_id(),
+            );
             let error = match r {
                 Ok(x) if x.dir != 0 && x.dir != XFRM_SA_DIR_OUT => {
                     d.stats.inc(LinuxMibXfrm::OutStateDirError);

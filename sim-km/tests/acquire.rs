@@ -363,3 +363,65 @@ fn too_many_templates_is_enobufs() {
     assert_eq!(k.stat(LinuxMibXfrm::OutPolError), 1);
     lockdep::assert_no_reports();
 }
+
+#[test]
+fn acquire_fans_out_to_two_managers_and_the_last_seq_wins() {
+    let k = kernel();
+    k.set_larval_drop(0);
+    let a = TestKm::new("netlink", &k.xfrm, true);
+    let b = TestKm::new("pfkey", &k.xfrm, true);
+    let refusing = TestKm::new("refuses", &k.xfrm, false);
+    register(&k, &a);
+    register(&k, &refusing);
+    register(&k, &b);
+    k.add_policy(policy_allow());
+    let task = SignalState::new();
+    let r = k.xfrm.xfrm_lookup(&k.net, &flow(), sim_core::xfrm::AF_INET, None, 0, &task);
+    assert_eq!(r.unwrap_err(), Errno::EAGAIN);
+    let (sa, sb) = (a.acquires(), b.acquires());
+    assert_eq!((sa.len(), sb.len()), (1, 1));
+    assert!(refusing.acquires().is_empty());
+    assert_eq!(sb[0].0, sa[0].0 + 1);
+    // The larval state keeps the sequence number of the last manager.
+    assert_eq!(k.sad_states()[0].seq(), sb[0].0);
+    // Either answer completes it: by seq (pfkey's) here.
+    let ans = answer_state(0x4000, sb[0].0, k.clock.real_seconds());
+    k.xfrm.xfrm_state_add(&k.net, &ans).unwrap();
+    let states = k.sad_states();
+    assert_eq!(states.len(), 1);
+    assert_eq!(states[0].spi(), 0x4000);
+    lockdep::assert_no_reports();
+}
+
+#[test]
+fn namespaces_are_separate() {
+    let k = kernel();
+    k.set_larval_drop(0);
+    let km = TestKm::new("km", &k.xfrm, true);
+    register(&k, &km);
+    let ns2 = k.reg.create("ns2", k.reg.init_user_ns().clone()).unwrap();
+    ns2.xfrm.sysctl_larval_drop.store(0, std::sync::atomic::Ordering::Relaxed);
+    k.add_policy(policy_allow());
+    k.xfrm.xfrm_policy_insert(&ns2, 1, policy_info(policy_allow(), 1), true).unwrap();
+    // An SA in ns2 does not satisfy init_net's lookup.
+    k.xfrm.xfrm_state_add(&ns2, &answer_state(0x5000, 0, 0)).unwrap();
+    let task = SignalState::new();
+    let fam = sim_core::xfrm::AF_INET;
+    assert_eq!(
+        k.xfrm.xfrm_lookup(&k.net, &flow(), fam, None, 0, &task).unwrap_err(),
+        Errno::EAGAIN
+    );
+    let dst = k.xfrm.xfrm_lookup(&ns2, &flow(), fam, None, 0, &task).unwrap();
+    assert_eq!(bundle_spis(&dst), vec![0x5000]);
+    assert_eq!(k.stat(LinuxMibXfrm::OutNoStates), 1);
+    let s2 = k.xfrm.pernet(&ns2).unwrap();
+    assert_eq!(s2.stats.get(LinuxMibXfrm::OutNoStates), 0);
+    // One acquire sequence for the whole kernel.
+    assert_eq!(k.xfrm.xfrm_get_acqseq(), km.acquires()[0].0 + 1);
+    // Tearing ns2 down drops its states and timers without notifications.
+    let before = km.notes().len();
+    k.reg.destroy(&ns2).unwrap();
+    assert!(ns2.xfrm.state.states().is_empty());
+    assert_eq!(km.notes().len(), before);
+    lockdep::assert_no_reports();
+}

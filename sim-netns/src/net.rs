@@ -121,7 +121,7 @@ impl Net {
     pub fn generic<T: Send + Sync + 'static>(&self, id: NetGenericId<T>) -> Option<Arc<T>> {
         let idx = usize::try_from(id.id).ok()?.checked_sub(1)?;
         let ptr = self.generic_ptrs.with(|g| g.get(idx).and_then(|p| p.clone()))?;
-        ptr.downcast::<T>().ok()
+        sim_core::sync::arc_downcast::<T>(ptr)
     }
 
     /// `net_assign_generic()`: publishes a new array with slot `id` set.

@@ -69,7 +69,10 @@ impl<P: PernetGeneric> PernetOperations for GenericOps<P> {
 
     fn init(&self, net: &Net) -> KResult<()> {
         let data = self.ops.init(net)?;
-        net.assign_generic(self.id.id(), Some(Arc::new(data)));
+        net.assign_generic(
+            self.id.id(),
+            Some(sim_core::arc_dyn!(data => dyn std::any::Any + Send + Sync)),
+        );
         Ok(())
     }
 

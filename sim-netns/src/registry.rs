@@ -133,7 +133,7 @@ impl NetRegistry {
         reg.by_id.insert(init_net.id(), init_net.clone());
         reg.by_name.insert(INIT_NET_NAME.to_owned(), init_net);
         // xfrm_net_ops cannot fail at boot: nothing in its init can.
-        let _ = reg.register_pernet_subsys(Arc::new(XfrmNetOps));
+        let _ = reg.register_pernet_subsys(sim_core::arc_dyn!(XfrmNetOps => dyn PernetOperations));
         reg
     }
 
@@ -290,7 +290,12 @@ impl NetRegistry {
         let id = p.alloc_generic_id();
         let gid = NetGenericId::new(id);
         let at = p.first_device;
-        match self.register_at(&mut p, at, Arc::new(GenericOps { ops, id: gid }), Some(id)) {
+        match self.register_at(
+            &mut p,
+            at,
+            sim_core::arc_dyn!(GenericOps { ops, id: gid } => dyn PernetOperations),
+            Some(id),
+        ) {
             Ok(h) => {
                 p.first_device += 1;
                 Ok((h, gid))

@@ -136,7 +136,9 @@ fn xfrm_sysctl_init(net: &Net) {
         post_write: None,
     };
     let acq = CtlTable {
-        post_write: Some(Arc::new(|net: &Net, v: i32| net.xfrm.state.set_acq_expires(v as u32))),
+        post_write: Some(
+            sim_core::arc_dyn!(|net: &Net, v: i32| net.xfrm.state.set_acq_expires(v as u32) => dyn Fn(&Net, i32) + Send + Sync),
+        ),
         ..entry("xfrm_acq_expires", &x.sysctl_acq_expires)
     };
     let table = if net.user_ns().is_init() {

@@ -9,18 +9,14 @@ use serde_json::{Map, Value};
 use sim_core::Errno;
 use sim_core::xfrm::algo_table::KernelProfile;
 use sim_km::Xfrm;
-use sim_sockets::af_key::PfKey;
-use sim_sockets::netlink::{
-    NETLINK_XFRM, NetlinkInput, NetlinkInputFn, NetlinkKernelCfg, netlink_net_capable,
-    netlink_rcv_skb, wire::SockaddrNl,
-};
+use sim_sockets::netlink::{NETLINK_XFRM, wire::SockaddrNl};
 use sim_sockets::socket::{AF_KEY, AF_NETLINK, MSG_DONTWAIT, SOCK_RAW};
-use sim_sockets::{CAP_NET_ADMIN, Kernel, Net, Socket, Task};
+use sim_sockets::af_key::PfKey;
+use sim_sockets::xfrm_user::{XfrmUser, xfrm_user_init};
+use sim_sockets::{Kernel, Net, Socket, Task};
 
 /// `PF_KEY_V2`.
 const PF_KEY_V2: i32 = 2;
-/// `XFRMNLGRP_MAX`.
-const XFRMNLGRP_MAX: u32 = 8;
 const DEFAULT_RECVSIZE: i64 = 65536;
 const MAX_RECVSIZE: i64 = 16_777_216;
 
@@ -35,27 +31,6 @@ fn allowed(cmd: &str) -> &'static [&'static str] {
         "close" => &["close"],
         _ => &["advance_ms"],
     }
-}
-
-/// `XFRM_MSG_MAX` (`XFRM_MSG_GETDEFAULT`).
-const XFRM_MSG_MAX: u16 = 0x28;
-
-/// The NETLINK_XFRM input until the XFRM front end registers its own:
-/// `xfrm_user_rcv_msg`'s dispatch with no handler for any type — a type
-/// above `XFRM_MSG_MAX` is `EINVAL`, a sender without CAP_NET_ADMIN gets
-/// `EPERM`, and the missing handler is `EINVAL`.
-pub fn xfrm_unknown_type_input() -> NetlinkInputFn {
-    NetlinkInput::new(|rcv| {
-        netlink_rcv_skb(rcv, |rcv, nlh, _| {
-            if nlh.msg_type() > XFRM_MSG_MAX {
-                return Err(Errno::EINVAL);
-            }
-            if !netlink_net_capable(rcv, CAP_NET_ADMIN) {
-                return Err(Errno::EPERM);
-            }
-            Err(Errno::EINVAL)
-        })
-    })
 }
 
 struct Bad(String);
@@ -115,8 +90,10 @@ struct Open {
 /// One replay run: a kernel, its namespaces by name and the open sockets.
 pub struct Replay {
     kernel: Kernel,
-    /// The XFRM layer and PF_KEY, kept loaded for the run.
-    _pfkey: Option<(Xfrm, PfKey)>,
+    /// The NETLINK_XFRM front end (kept for the kernel's lifetime).
+    _xfrm_user: Option<Arc<XfrmUser>>,
+    /// PF_KEY (loaded after xfrm_user, as the oracle's guest loads them).
+    _pfkey: Option<PfKey>,
     nets: BTreeMap<String, Arc<Net>>,
     runner: Arc<Task>,
     workers: BTreeMap<Option<String>, Arc<Task>>,
@@ -124,31 +101,25 @@ pub struct Replay {
 }
 
 impl Replay {
-    /// A fresh kernel (seed 0, virtual clock, the "full" profile) with the
-    /// NETLINK_XFRM kernel socket registered in every namespace and PF_KEY
-    /// loaded.
+    /// A fresh kernel (seed 0, virtual clock, the `full` profile) with the
+    /// XFRM layer, its NETLINK_XFRM front end in every namespace, and PF_KEY.
     pub fn new() -> Replay {
         Replay::with_profile(&KernelProfile::FULL)
     }
 
-    /// As [`Replay::new`] for a kernel built and configured as `profile`
-    /// (its algorithms and transform types).
+    /// As [`Replay::new`], for the kernel `profile` (loaded transform
+    /// types and algorithms).
     pub fn with_profile(profile: &'static KernelProfile) -> Replay {
         let kernel = Kernel::with_seed(0);
-        let pfkey = Xfrm::new(kernel.nets(), kernel.clock().clone(), kernel.rng().clone())
-            .and_then(|x| PfKey::init(&kernel, &x, profile).map(|p| (x, p)))
-            .ok();
-        let input = xfrm_unknown_type_input();
-        // Registration cannot fail on a fresh kernel; if it did, every
-        // open would report EPROTONOSUPPORT, which is what Linux does.
-        let _ = kernel.register_netlink_protocol(NETLINK_XFRM, move |_, _| NetlinkKernelCfg {
-            groups: XFRMNLGRP_MAX,
-            input: Some(input.clone()),
-            ..Default::default()
-        });
+        // Setting up cannot fail on a fresh kernel; if it did, every open
+        // would report EPROTONOSUPPORT, which is what Linux does.
+        let xfrm = Xfrm::new(kernel.nets(), kernel.clock().clone(), kernel.rng().clone()).ok();
+        let xfrm_user = xfrm.as_ref().and_then(|x| xfrm_user_init(&kernel, x, profile).ok());
+        let pfkey = xfrm.as_ref().and_then(|x| PfKey::init(&kernel, x, profile).ok());
         let runner = kernel.root_task();
         Replay {
             kernel,
+            _xfrm_user: xfrm_user,
             _pfkey: pfkey,
             nets: BTreeMap::new(),
             runner,

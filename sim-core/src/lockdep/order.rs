@@ -1,8 +1,9 @@
 //! The expected lock order: a committed file of `held -> taken` lines that
 //! the observed graph is checked against (the CI lock-order gate).
 //!
-//! Format: one edge per line, `A -> B`; `#` starts a comment; blank lines
-//! are ignored.
+//! Format: one edge per line, `A -> B` (the arrow with a space on each
+//! side, since class names such as `&x->lock` contain `->` themselves); `#`
+//! starts a comment; blank lines are ignored.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -18,7 +19,7 @@ pub fn parse_order(text: &str) -> Result<BTreeSet<(String, String)>, String> {
         if line.is_empty() {
             continue;
         }
-        let Some((a, b)) = line.split_once("->") else {
+        let Some((a, b)) = line.split_once(" -> ").or_else(|| line.split_once("->")) else {
             return Err(format!("line {}: expected `held -> taken`, found {raw:?}", i + 1));
         };
         let (a, b) = (a.trim(), b.trim());
@@ -156,8 +157,11 @@ mod tests {
 
     #[test]
     fn parses_and_rejects() {
-        let e = parse_order("# comment\nA -> B\n\n  C->D # trailing\n").unwrap();
-        assert_eq!(e.len(), 2);
+        let e =
+            parse_order("# comment\nA -> B\n\n  C->D # trailing\n&x->lock -> xfrm_state_lock\n")
+                .unwrap();
+        assert_eq!(e.len(), 3);
+        assert!(e.contains(&("&x->lock".into(), "xfrm_state_lock".into())));
         assert!(e.contains(&("C".into(), "D".into())));
         assert!(parse_order("A B\n").unwrap_err().contains("line 1"));
         assert!(parse_order("A ->\n").is_err());

@@ -275,3 +275,23 @@ impl<K: Eq + Hash, V> ConcurrentMap<K, V> {
 pub use loom::lazy_static as __lazy_static_impl;
 #[doc(hidden)]
 pub use loom::thread_local as __thread_local_impl;
+
+/// Turns a `std::sync::Arc` into loom's (`Arc::from_std`): the way to build
+/// an `Arc<dyn Trait>` under loom. Use through [`crate::arc_dyn!`].
+#[track_caller]
+pub fn arc_from_std<T: ?Sized>(a: std::sync::Arc<T>) -> Arc<T> {
+    Arc::from_std(a)
+}
+
+/// `Arc<dyn Any>::downcast` for loom's `Arc`.
+pub fn arc_downcast<T: std::any::Any + Send + Sync>(
+    a: Arc<dyn std::any::Any + Send + Sync>,
+) -> Option<Arc<T>> {
+    if !(*a).is::<T>() {
+        return None;
+    }
+    let raw = Arc::into_raw(a) as *const T;
+    // SAFETY: the value is a `T` (checked above) and `raw` came from
+    // `into_raw` on the same allocation, as `std::sync::Arc::downcast` does.
+    Some(unsafe { Arc::from_raw(raw) })
+}

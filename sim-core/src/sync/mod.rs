@@ -40,3 +40,13 @@ macro_rules! sim_thread_local {
 macro_rules! sim_lazy_static {
     ($($tt:tt)*) => { $crate::sync::__lazy_static_impl! { $($tt)* } };
 }
+
+/// `Arc::new(value)` as an `Arc<dyn Trait>`: `arc_dyn!(value => dyn Trait)`.
+/// Loom's `Arc` has no unsized coercion, so both builds go through
+/// [`arc_from_std`] with the target type spelled out.
+#[macro_export]
+macro_rules! arc_dyn {
+    ($v:expr => $t:ty) => {
+        $crate::sync::arc_from_std::<$t>(::std::sync::Arc::new($v))
+    };
+}

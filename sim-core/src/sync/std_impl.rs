@@ -207,3 +207,18 @@ macro_rules! __sim_std_lazy_static {
 }
 #[doc(hidden)]
 pub use crate::__sim_std_lazy_static as __lazy_static_impl;
+
+/// Turns a `std::sync::Arc` into the facade's `Arc`; with a known target
+/// type this is where an unsized coercion (`Arc<dyn Trait>`) happens, which
+/// loom's `Arc` cannot do by itself. Use through [`crate::arc_dyn!`].
+#[inline]
+pub fn arc_from_std<T: ?Sized>(a: std::sync::Arc<T>) -> Arc<T> {
+    a
+}
+
+/// `Arc<dyn Any>::downcast` for the facade's `Arc`.
+pub fn arc_downcast<T: std::any::Any + Send + Sync>(
+    a: Arc<dyn std::any::Any + Send + Sync>,
+) -> Option<Arc<T>> {
+    a.downcast().ok()
+}

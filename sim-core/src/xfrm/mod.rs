@@ -16,7 +16,6 @@ pub mod selector;
 pub mod spd;
 pub mod state;
 pub mod state_table;
-pub mod state_timers;
 
 pub use addr::{AF_INET, AF_INET6, AF_UNSPEC, XfrmAddress};
 pub use algo::{XfrmAlgo, XfrmAlgoAead, XfrmAlgoAuth};
@@ -32,4 +31,3 @@ pub use state_table::{
     FindAcq, StateTable, XfrmAcqSeq, XfrmAddressFilter, XfrmExpiryHook, XfrmStateTimerArm,
     XfrmStateWalk, XfrmkSadinfo,
 };
-pub use state_timers::XfrmStateTimers;

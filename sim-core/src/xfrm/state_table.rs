@@ -1166,6 +1166,9 @@ impl StateTable {
                 if !x.dying() {
                     x.set_dying(e.soft);
                     if e.soft {
+                        // The key managers read the state under its lock
+                        // themselves: notify after releasing it.
+                        drop(g);
                         hook.state_expired(x, false);
                     }
                 }
@@ -1178,6 +1181,7 @@ impl StateTable {
                 x.set_km_state(XfrmKmState::Expired);
             }
             if self.__xfrm_state_delete(x, &g).is_ok() {
+                drop(g);
                 hook.state_expired(x, true);
             }
         }
@@ -1206,14 +1210,15 @@ impl StateTable {
             let v = xfrm_state_check_expire_eval(&m.lft, &mut m.curlft, x.dying(), now);
             match v {
                 UseCheck::Hard => x.set_km_state(XfrmKmState::Expired),
-                UseCheck::Soft => {
-                    x.set_dying(true);
-                    hook.state_expired(x, false);
-                }
+                UseCheck::Soft => x.set_dying(true),
                 UseCheck::Ok => {}
             }
             v
         };
+        if verdict == UseCheck::Soft {
+            // Notified outside x->lock: the key managers read the state.
+            hook.state_expired(x, false);
+        }
         if verdict == UseCheck::Hard {
             // hrtimer_start(&x->mtimer, 0): the timer runs at once.
             self.xfrm_timer_handler(x, now, hook);

@@ -7,9 +7,10 @@ use sim_core::Errno;
 
 use super::af_netlink::{NETLINK_F_CAP_ACK, NETLINK_F_EXT_ACK, NetlinkRcv, nlmsg_unicast};
 use super::wire::{
-    NLM_F_ACK, NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_REQUEST, NLMSG_ERROR, NLMSG_HDRLEN,
-    NLMSG_MIN_TYPE, NLMSGERR_ATTR_COOKIE, NLMSGERR_ATTR_MISS_NEST, NLMSGERR_ATTR_MISS_TYPE,
-    NLMSGERR_ATTR_MSG, NLMSGERR_ATTR_OFFS, NlMsg, NlMsgIter, nla_total_size, nlmsg_total_size,
+    NLA_F_NESTED, NLM_F_ACK, NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_REQUEST, NLMSG_ERROR,
+    NLMSG_HDRLEN, NLMSG_MIN_TYPE, NLMSGERR_ATTR_COOKIE, NLMSGERR_ATTR_MISS_NEST,
+    NLMSGERR_ATTR_MISS_TYPE, NLMSGERR_ATTR_MSG, NLMSGERR_ATTR_OFFS, NLMSGERR_ATTR_POLICY, NlMsg,
+    NlMsgIter, nla_total_size, nlmsg_total_size,
 };
 use crate::skbuff::SkBuffMut;
 
@@ -26,6 +27,9 @@ pub struct ExtAck {
     pub miss_type: Option<u32>,
     /// `miss_nest`, as an offset from the request header.
     pub miss_nest: Option<u32>,
+    /// `policy`: the `NLMSGERR_ATTR_POLICY` nest payload
+    /// (`netlink_policy_dump_write_attr` of the violated entry).
+    pub policy: Option<Vec<u8>>,
 }
 
 impl ExtAck {
@@ -55,6 +59,9 @@ impl ExtAck {
         if self.bad_attr.is_some() {
             n += nla_total_size(4);
         }
+        if let Some(p) = &self.policy {
+            n += nla_total_size(p.len());
+        }
         if self.miss_type.is_some() {
             n += nla_total_size(4);
         }
@@ -80,6 +87,9 @@ impl ExtAck {
             && o < req_len
         {
             let _ = skb.nla_put_u32(NLMSGERR_ATTR_OFFS, o);
+        }
+        if let Some(p) = &self.policy {
+            let _ = skb.nla_put(NLMSGERR_ATTR_POLICY | NLA_F_NESTED, p);
         }
         if let Some(t) = self.miss_type {
             let _ = skb.nla_put_u32(NLMSGERR_ATTR_MISS_TYPE, t);

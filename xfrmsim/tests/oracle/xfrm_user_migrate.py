@@ -1,0 +1,25 @@
+import sys, json, struct
+sys.path.insert(0, '/work/shared/oracle')
+from nlxfrm import *
+L = []
+def o(**kw): L.append(kw)
+def send(name, b): o(send=name, hex=b.hex())
+o(open='a'); o(setsockopt='a', level=270, name=11, int=1); o(bind='a', pid=4242)
+o(open='mon'); o(bind='mon', pid=777, groups=0xff)
+def um(od, os_, nd, ns, proto=50, mode=1, reqid=5, of=2, nf=2):
+    return addr(od) + addr(os_) + addr(nd) + addr(ns) + struct.pack('<BBHIHH', proto, mode, 0, reqid, of, nf)
+pid = userpolicy_id(sel=selector('10.0.0.0/24', '10.0.1.0/24'), dir='out')
+T = user_tmpl(dst='10.0.0.2', src='10.0.0.1', proto='esp', mode='tunnel', reqid=5)
+send('a', nlmsg(XFRM_MSG_MIGRATE, pid, seq=1))
+send('a', nlmsg(XFRM_MSG_MIGRATE, pid + nla(XFRMA_MIGRATE, um('10.0.0.2', '10.0.0.1', '10.0.0.9', '10.0.0.8')), seq=2))
+send('a', nlmsg(XFRM_MSG_MIGRATE, pid + nla(XFRMA_MIGRATE, um('10.0.0.2', '10.0.0.1', '0.0.0.0', '10.0.0.8')), seq=3))
+send('a', nlmsg(XFRM_MSG_MIGRATE, pid + nla(XFRMA_MIGRATE, um('10.0.0.2', '10.0.0.1', '10.0.0.9', '10.0.0.8')*2), seq=4))
+send('a', newpolicy(src='10.0.0.0/24', dst='10.0.1.0/24', dir='out', tmpls=[T], seq=5))
+send('a', newpolicy(src='10.0.5.0/24', dst='10.0.6.0/24', dir='out', seq=6))
+send('a', nlmsg(XFRM_MSG_MIGRATE, pid + nla(XFRMA_MIGRATE, um('10.0.0.2', '10.0.0.1', '10.0.0.9', '10.0.0.8', mode=0)), seq=7))
+send('a', nlmsg(XFRM_MSG_MIGRATE, pid + nla(XFRMA_KMADDRESS, addr('1.1.1.1') + addr('2.2.2.2') + struct.pack('<IH2x', 0, 2)) + nla(XFRMA_MIGRATE, um('10.0.0.2', '10.0.0.1', '10.0.0.9', '10.0.0.8')), seq=8))
+send('a', getpolicy(src='10.0.0.0/24', dst='10.0.1.0/24', dir='out', seq=9))
+send('a', allocspi(src='10.0.0.8', dst='10.0.0.9', min=0x200, max=0x200, reqid=5, mode='tunnel', seq=10))
+send('a', nlmsg(XFRM_MSG_MIGRATE, pid + nla(XFRMA_MIGRATE, um('10.0.0.9', '10.0.0.8', '10.0.0.3', '10.0.0.4')), seq=11))
+send('a', dump_sa(seq=12))
+for l in L: print(json.dumps(l))
