@@ -9,9 +9,9 @@ use serde_json::{Map, Value};
 use sim_core::Errno;
 use sim_core::xfrm::algo_table::KernelProfile;
 use sim_km::Xfrm;
+use sim_sockets::af_key::PfKey;
 use sim_sockets::netlink::{NETLINK_XFRM, wire::SockaddrNl};
 use sim_sockets::socket::{AF_KEY, AF_NETLINK, MSG_DONTWAIT, SOCK_RAW};
-use sim_sockets::af_key::PfKey;
 use sim_sockets::xfrm_user::{XfrmUser, xfrm_user_init};
 use sim_sockets::{Kernel, Net, Socket, Task};
 
