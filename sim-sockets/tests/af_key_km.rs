@@ -226,3 +226,43 @@ fn socket_option_policy_steers_the_lookup() {
     let user = k.kernel.spawn_task(k.kernel.root_cred_without_net_admin());
     assert_eq!(app.setsockopt(&user, SOL_IP, IP_IPSEC_POLICY, &discard), Err(Errno::EPERM));
 }
+
+#[test]
+fn larval_timeout_expires_to_registered_sockets_without_lockdep_reports() {
+    let k = kernel(&KernelProfile::DEBIAN_6_1);
+    let reg = k.open();
+    let other = k.open();
+    k.send(&reg, &msg(7, ESP, 1, &[])).unwrap();
+    k.drain(&reg);
+    // GETSPI makes a larval SA (30 s lifetime, the namespace's acq_expires).
+    let net = k.kernel.init_net();
+    net.xfrm.sysctl_acq_expires.store(30, std::sync::atomic::Ordering::Relaxed);
+    k.send(
+        &other,
+        &msg(1, ESP, 2, &[addr(5, SRC, 32, 0), addr(6, DST, 32, 0), spirange(0x700, 0x700)]),
+    )
+    .unwrap();
+    let g = k.drain(&other);
+    assert_eq!((g.len(), g[0][1]), (1, 1));
+    let hard = ext(&g[0], 3).unwrap();
+    assert_eq!(u64::from_le_bytes(hard[16..24].try_into().unwrap()), 30);
+    // Also a dump on the registering socket, then the timer fires in
+    // softirq context.
+    k.send(&reg, &msg(10, 0, 3, &[])).unwrap();
+    assert_eq!(k.drain(&reg).len(), 1);
+    k.kernel.advance(std::time::Duration::from_secs(31));
+    let e = k.drain(&reg);
+    assert_eq!(e.len(), 1);
+    assert_eq!((e[0][1], e[0][3], le32(&e[0], 8), le32(&e[0], 12)), (8, ESP, 0, 0));
+    assert_eq!(ext(&e[0], 1).unwrap()[9], 3, "DEAD");
+    assert!(k.drain(&other).is_empty(), "EXPIRE goes to registered sockets");
+    assert!(net.xfrm.state.is_empty());
+    use sim_core::lockdep::take_reports_for;
+    use sim_core::xfrm::locks::XFRM_STATE_X_LOCK;
+    use sim_sockets::af_key::PFKEY_MUTEX;
+    use sim_sockets::af_key::sock::PFKEY_DUMP_LOCK;
+    for class in [&PFKEY_MUTEX, &PFKEY_DUMP_LOCK, &XFRM_STATE_X_LOCK] {
+        let r = take_reports_for(class);
+        assert!(r.is_empty(), "{}", r.iter().map(|r| r.text.as_str()).collect::<String>());
+    }
+}
