@@ -266,3 +266,104 @@ fn larval_timeout_expires_to_registered_sockets_without_lockdep_reports() {
         assert!(r.is_empty(), "{}", r.iter().map(|r| r.text.as_str()).collect::<String>());
     }
 }
+
+#[test]
+fn new_mapping_and_migrate_messages() {
+    let k = kernel(&KernelProfile::FULL);
+    let s = k.open();
+    k.send(&s, &msg(7, ESP, 1, &[])).unwrap();
+    k.drain(&s);
+    let net = k.kernel.init_net();
+    // An ESP SA with UDP encapsulation 4500 → 4500.
+    let natt_type = vec![1, 0, 20, 0, 2, 0, 0, 0];
+    let port = |t: u8, p: u16| {
+        let mut v = vec![1, 0, t, 0];
+        v.extend_from_slice(&p.to_be_bytes());
+        v.extend_from_slice(&[0, 0]);
+        v
+    };
+    let add = msg(
+        3,
+        ESP,
+        2,
+        &[
+            sa(0x4242, 3, 12),
+            addr(5, SRC, 32, 0),
+            addr(6, DST, 32, 0),
+            key(8, 160, &[1; 20]),
+            key(9, 128, &[2; 16]),
+            natt_type,
+            port(21, 4500),
+            port(22, 4500),
+        ],
+    );
+    k.send(&s, &add).unwrap();
+    let a = k.drain(&s);
+    assert_eq!(ext(&a[0], 20).unwrap()[4], 2);
+    let x = k
+        .xfrm
+        .xfrm_state_lookup(
+            &net,
+            0,
+            &XfrmAddress([10, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+            0x4242,
+            IPPROTO_ESP,
+            AF_INET,
+        )
+        .unwrap();
+    let new_peer = XfrmAddress([192, 0, 2, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    k.xfrm.km_new_mapping(&net, &x, &new_peer, 4501).unwrap();
+    let m = k.drain(&s);
+    assert_eq!(m.len(), 1);
+    let nm = &m[0];
+    assert_eq!((nm[1], nm[3], le32(nm, 8)), (23, ESP, 1));
+    let mut want = vec![2, 23, 0, 3, 12, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0];
+    want.extend_from_slice(&[2, 0, 1, 0, 0, 0, 0x42, 0x42, 0, 0, 0, 0, 0, 0, 0, 0]);
+    want.extend(addr(5, SRC, 32, 0));
+    want.extend(port(21, 4500));
+    want.extend(addr(6, [192, 0, 2, 9], 32, 0));
+    want.extend(port(22, 4501));
+    assert_eq!(nm, &want);
+    // MIGRATE of the OUT policy's tunnel endpoints: the policy must exist.
+    let pol_tun = pol(2, 2, 0, &[rq(50, 2, 2, 0, Some((SRC, DST)))]);
+    let sel = [addr(5, [10, 1, 0, 0], 16, 255), addr(6, [10, 2, 0, 0], 16, 255)];
+    let mig_pol = pol(
+        2,
+        2,
+        0,
+        &[rq(50, 2, 2, 0, Some((SRC, DST))), rq(50, 2, 2, 0, Some(([10, 0, 0, 5], DST)))],
+    );
+    let mig = msg(24, 0, 3, &[sel[0].clone(), sel[1].clone(), mig_pol]);
+    k.send(&s, &mig).unwrap();
+    assert_eq!(k.drain(&s), vec![error_reply(&mig, 2)], "no such policy");
+    k.send(&s, &msg(14, 0, 4, &[sel[0].clone(), sel[1].clone(), pol_tun])).unwrap();
+    k.drain(&s);
+    k.send(&s, &mig).unwrap();
+    let got = k.drain(&s);
+    assert_eq!(got.len(), 1, "{got:02x?}");
+    let g = &got[0];
+    assert_eq!((g[1], g[3], le32(g, 8)), (24, ESP, 0));
+    let p = ext(g, 18).unwrap();
+    assert_eq!((p[6], p.len()), (2, 16 + 2 * 48));
+    // Unpaired requests and the same endpoints are refused.
+    let odd = msg(
+        24,
+        0,
+        5,
+        &[sel[0].clone(), sel[1].clone(), pol(2, 2, 0, &[rq(50, 2, 2, 0, Some((SRC, DST)))])],
+    );
+    k.send(&s, &odd).unwrap();
+    assert_eq!(k.drain(&s), vec![error_reply(&odd, 22)]);
+    let same = msg(
+        24,
+        0,
+        6,
+        &[
+            sel[0].clone(),
+            sel[1].clone(),
+            pol(2, 2, 0, &[rq(50, 2, 2, 0, Some((SRC, DST))), rq(50, 2, 2, 0, Some((SRC, DST)))]),
+        ],
+    );
+    k.send(&s, &same).unwrap();
+    assert_eq!(k.drain(&s), vec![error_reply(&same, 22)]);
+}

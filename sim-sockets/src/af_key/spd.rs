@@ -211,7 +211,9 @@ pub fn pfkey_spdget(pfk: &PfKeyInner, sk: &Arc<PfkeySock>, req: &PfkeyRequest<'_
             pid: req.hdr.pid,
             len: 0,
         };
-        send_policy_msg(pfk, hdr, &xp, dir, BROADCAST_ONE, Some(sk), net)
+        // key_pol_get_resp: a reply the socket had no room for is lost.
+        let _ = send_policy_msg(pfk, hdr, &xp, dir, BROADCAST_ONE, Some(sk), net);
+        Ok(())
     }
 }
 
@@ -357,7 +359,9 @@ fn xfrm_migrate(
             false,
         )
         .map_err(|_| Errno::ENOENT)?;
-    pfk.xfrm.km().km_migrate(sel, dir, XFRM_POLICY_TYPE_MAIN, m, k, None)
+    // The announcement's outcome does not matter to the caller.
+    let _ = pfk.xfrm.km().km_migrate(sel, dir, XFRM_POLICY_TYPE_MAIN, m, k, None);
+    Ok(())
 }
 
 /// `pfkey_compile_policy()`: a `sadb_x_policy` (with requests, optionally
