@@ -90,3 +90,8 @@ fn stalled_dumps_policies_getspi_and_algorithms_match_linux() {
 fn expiries_updates_refcounts_and_namespaces_match_linux() {
     check("pfkey_expire_netns");
 }
+
+#[test]
+fn sa_and_policy_events_cross_between_pfkey_and_netlink_as_on_linux() {
+    check("pfkey_netlink_cross");
+}
