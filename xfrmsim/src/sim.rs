@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use sim_core::Errno;
 use sim_core::sync::Arc;
 use sim_core::xfrm::algo_table::KernelProfile;
+use sim_sockets::af_key::PfKey;
+use sim_sockets::inet::inet_init;
 use sim_sockets::netlink::{NETLINK_EXT_ACK, NETLINK_XFRM, SOL_NETLINK};
 use sim_sockets::socket::{
     AF_KEY, AF_NETLINK, MSG_DONTWAIT, SO_RCVBUF, SO_SNDBUF, SOCK_RAW, SOL_SOCKET,
@@ -32,6 +34,8 @@ pub struct Sim {
     xfrm: Option<Xfrm>,
     /// Keeps the NETLINK_XFRM key manager registered.
     _xfrm_user: Option<Arc<XfrmUser>>,
+    /// Keeps the PF_KEY family and key manager registered.
+    _pfkey: Option<PfKey>,
     nets: BTreeMap<String, Arc<Net>>,
     task: Arc<Task>,
 }
@@ -55,7 +59,15 @@ pub fn boot_with_profile(seed: u64, profile: &'static KernelProfile) -> Sim {
     // Registration failing leaves socket(NETLINK_XFRM) answering
     // EPROTONOSUPPORT, as on a kernel without xfrm_user.
     let xfrm_user = xfrm.as_ref().and_then(|x| xfrm_user_init(&kernel, x, profile).ok());
-    Sim { kernel, xfrm, nets: BTreeMap::new(), task, _xfrm_user: xfrm_user }
+    // af_key loads after xfrm_user, as the modules do: netlink's
+    // compile_policy comes first on the km list. Without it,
+    // socket(PF_KEY) answers EAFNOSUPPORT.
+    let pfkey = xfrm.as_ref().and_then(|x| PfKey::init(&kernel, x, profile).ok());
+    if let Some(x) = xfrm.as_ref() {
+        // Datagram sockets carrying IP_IPSEC_POLICY / IP_XFRM_POLICY.
+        let _ = inet_init(&kernel, x);
+    }
+    Sim { kernel, xfrm, nets: BTreeMap::new(), task, _xfrm_user: xfrm_user, _pfkey: pfkey }
 }
 
 impl Sim {
