@@ -167,7 +167,9 @@ impl PfKey {
             pending_expire: SpinLock::new(&PFKEY_PENDING_LOCK, Vec::new()),
         });
         kernel.sock_register(Box::new(sock::PfkeyFamily { pfk: inner.clone() }))?;
-        let reg = xfrm.km().xfrm_register_km(Arc::new(km::PfkeyMgr { pfk: inner.clone() }));
+        let reg = xfrm.km().xfrm_register_km(
+            sim_core::arc_dyn!(km::PfkeyMgr { pfk: inner.clone() } => dyn sim_km::KeyManager),
+        );
         *inner.km_reg.lock() = Some(reg);
         Ok(PfKey { inner })
     }
