@@ -93,6 +93,7 @@ pub fn pfkey_broadcast(
     one_sk: Option<&Arc<PfkeySock>>,
     net: &Net,
 ) -> KResult<()> {
+    let _span = tracing::trace_span!("pfkey_broadcast").entered();
     let mut err: KResult<()> = Err(Errno::ESRCH);
     let nt = pfk.netns(net)?;
     {

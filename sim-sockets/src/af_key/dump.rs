@@ -95,6 +95,7 @@ fn run_walk(pfk: &PfKeyInner, sk: &Arc<PfkeySock>, d: &mut PfkeyDump) -> KResult
 /// passes — else the dump stays running with it pending), and the dump
 /// ends. A walk that found nothing ends the dump with its `ENOENT`.
 pub(crate) fn pfkey_do_dump(sk: &Arc<PfkeySock>) -> KResult<()> {
+    let _span = tracing::trace_span!("pfkey_do_dump").entered();
     let pfk = sk.pfk.clone();
     let mut g = sk.dump.lock();
     let Some(d) = g.as_mut() else {
@@ -167,6 +168,7 @@ fn start(
 /// without a protocol or a filter prefix of 128 or more; then the first
 /// step. Records are full SAs, newest first.
 pub fn pfkey_dump(_pfk: &PfKeyInner, sk: &Arc<PfkeySock>, req: &PfkeyRequest<'_>) -> KResult<()> {
+    let _span = tracing::trace_span!("pfkey_dump").entered();
     start(sk, req, || {
         let proto = pfkey_satype2proto(req.hdr.satype);
         if proto == 0 {
@@ -198,5 +200,6 @@ pub fn pfkey_spddump(
     sk: &Arc<PfkeySock>,
     req: &PfkeyRequest<'_>,
 ) -> KResult<()> {
+    let _span = tracing::trace_span!("pfkey_spddump").entered();
     start(sk, req, || Ok(DumpWalk::Sp(XfrmPolicyWalk::new(XFRM_POLICY_TYPE_MAIN))))
 }

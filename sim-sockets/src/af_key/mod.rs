@@ -224,6 +224,7 @@ pub struct PfkeyRequest<'a> {
 /// (`BROADCAST_PROMISC_ONLY`), `parse_exthdrs()`, then the handler of
 /// `pfkey_funcs[type]` (`EOPNOTSUPP` where there is none).
 pub(crate) fn pfkey_process(pfk: &PfKeyInner, sk: &Arc<PfkeySock>, raw: &[u8]) -> KResult<()> {
+    let _span = tracing::trace_span!("pfkey_process").entered();
     let net = sk.sk.net.clone();
     // The copy only matters to promiscuous sockets; skip it without any.
     if pfk.netns(&net)?.promisc_nr.load(Ordering::Acquire) != 0 {

@@ -51,6 +51,7 @@ fn pfkey_xfrm_state_lookup(
 /// else by addresses, mode and reqid), allocates its SPI in the range
 /// (default 0x100–0x0fffffff) and answers GETSPI to the sender.
 pub fn pfkey_getspi(pfk: &PfKeyInner, sk: &Arc<PfkeySock>, req: &PfkeyRequest<'_>) -> KResult<()> {
+    let _span = tracing::trace_span!("pfkey_getspi").entered();
     let ext = &req.ext;
     if !ext.present_and_same_family() {
         return Err(Errno::EINVAL);
@@ -114,6 +115,7 @@ pub fn pfkey_getspi(pfk: &PfKeyInner, sk: &Arc<PfkeySock>, req: &PfkeyRequest<'_
 /// `xfrm_state_add` / `xfrm_state_update`, then a NEWSA / UPDSA event to
 /// every key manager (PF_KEY's broadcasts it to all sockets).
 pub fn pfkey_add(pfk: &PfKeyInner, sk: &Arc<PfkeySock>, req: &PfkeyRequest<'_>) -> KResult<()> {
+    let _span = tracing::trace_span!("pfkey_add").entered();
     let x = pfkey_msg2xfrm_state(pfk, req)?;
     let net = sk.net();
     let add = req.hdr.msg_type == SADB_ADD;
@@ -134,6 +136,7 @@ pub fn pfkey_add(pfk: &PfKeyInner, sk: &Arc<PfkeySock>, req: &PfkeyRequest<'_>) 
 /// `pfkey_delete()`: `ESRCH` if there is no such SA, `EPERM` for a
 /// kernel-owned one; a DELSA event on success.
 pub fn pfkey_delete(pfk: &PfKeyInner, sk: &Arc<PfkeySock>, req: &PfkeyRequest<'_>) -> KResult<()> {
+    let _span = tracing::trace_span!("pfkey_delete").entered();
     if req.ext.sa().is_none() || !req.ext.present_and_same_family() {
         return Err(Errno::EINVAL);
     }
@@ -152,6 +155,7 @@ pub fn pfkey_delete(pfk: &PfKeyInner, sk: &Arc<PfkeySock>, req: &PfkeyRequest<'_
 
 /// `pfkey_get()`: the SA with keys and all lifetimes, to the sender.
 pub fn pfkey_get(pfk: &PfKeyInner, sk: &Arc<PfkeySock>, req: &PfkeyRequest<'_>) -> KResult<()> {
+    let _span = tracing::trace_span!("pfkey_get").entered();
     if req.ext.sa().is_none() || !req.ext.present_and_same_family() {
         return Err(Errno::EINVAL);
     }
@@ -174,6 +178,7 @@ pub fn pfkey_get(pfk: &PfKeyInner, sk: &Arc<PfkeySock>, req: &PfkeyRequest<'_>) 
 /// the older kernels did, `km_waitq` is woken). Anything longer is
 /// `EOPNOTSUPP`; seq or errno 0 is ignored. Never a reply.
 pub fn pfkey_acquire(pfk: &PfKeyInner, sk: &Arc<PfkeySock>, req: &PfkeyRequest<'_>) -> KResult<()> {
+    let _span = tracing::trace_span!("pfkey_acquire").entered();
     if req.hdr.len != 2 {
         return Err(Errno::EOPNOTSUPP);
     }
@@ -238,6 +243,7 @@ pub fn pfkey_register(
     sk: &Arc<PfkeySock>,
     req: &PfkeyRequest<'_>,
 ) -> KResult<()> {
+    let _span = tracing::trace_span!("pfkey_register").entered();
     let satype = req.hdr.satype;
     if satype > SADB_SATYPE_MAX {
         return Err(Errno::EINVAL);
@@ -273,6 +279,7 @@ pub(crate) fn unicast_flush_resp(
 /// AH, ESP and IPComp), the echo to the sender, and a FLUSHSA event unless
 /// nothing was flushed.
 pub fn pfkey_flush(pfk: &PfKeyInner, sk: &Arc<PfkeySock>, req: &PfkeyRequest<'_>) -> KResult<()> {
+    let _span = tracing::trace_span!("pfkey_flush").entered();
     let proto = pfkey_satype2proto(req.hdr.satype);
     if proto == 0 {
         return Err(Errno::EINVAL);
@@ -297,6 +304,7 @@ pub fn pfkey_flush(pfk: &PfKeyInner, sk: &Arc<PfkeySock>, req: &PfkeyRequest<'_>
 /// (other values `EINVAL`) and is re-broadcast with errno cleared; a longer
 /// message is re-broadcast as it came. Both go to every socket.
 pub fn pfkey_promisc(pfk: &PfKeyInner, sk: &Arc<PfkeySock>, req: &PfkeyRequest<'_>) -> KResult<()> {
+    let _span = tracing::trace_span!("pfkey_promisc").entered();
     let satype = req.hdr.satype;
     let mut data = req.raw.to_vec();
     if req.hdr.len == 2 {

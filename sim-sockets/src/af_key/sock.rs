@@ -156,6 +156,7 @@ impl PfkeySocket {
 /// failure after the header check becomes an error reply and `send()`
 /// succeeds.
 pub fn pfkey_sendmsg(sk: &Arc<PfkeySock>, msg: &MsgHdr<'_>) -> KResult<usize> {
+    let _span = tracing::trace_span!("pfkey_sendmsg").entered();
     let pfk = &sk.pfk;
     super::km::pfkey_flush_pending_expire(pfk);
     let len = msg.data.len();
@@ -180,6 +181,7 @@ pub fn pfkey_sendmsg(sk: &Arc<PfkeySock>, msg: &MsgHdr<'_>) -> KResult<usize> {
 /// `len`; then a running dump continues if the queue (the datagram just
 /// read still counted) is at most a third of the receive buffer.
 pub fn pfkey_recvmsg(sk: &Arc<PfkeySock>, task: &Task, len: usize, flags: i32) -> KResult<RecvMsg> {
+    let _span = tracing::trace_span!("pfkey_recvmsg").entered();
     if flags & !(MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_COMPAT) != 0 {
         return Err(Errno::EINVAL);
     }
@@ -209,6 +211,7 @@ pub fn pfkey_recvmsg(sk: &Arc<PfkeySock>, task: &Task, len: usize, flags: i32) -
 /// `pfkey_release()` + `pfkey_sock_destruct()`: unlink, orphan, wait a
 /// grace period, end a running dump, purge the queue, count down.
 pub fn pfkey_release(sk: &Arc<PfkeySock>) {
+    let _span = tracing::trace_span!("pfkey_release").entered();
     let pfk = &sk.pfk;
     pfkey_remove(pfk, sk);
     sk.sk.set_dead();

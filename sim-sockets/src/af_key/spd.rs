@@ -97,6 +97,7 @@ fn policy_bytes<'a>(req: &PfkeyRequest<'a>) -> Option<&'a [u8]> {
 /// `xfrm_policy_insert` (exclusive unless X_SPDUPDATE); a NEWPOLICY or
 /// UPDPOLICY event. The id in the request is ignored.
 pub fn pfkey_spdadd(pfk: &PfKeyInner, sk: &Arc<PfkeySock>, req: &PfkeyRequest<'_>) -> KResult<()> {
+    let _span = tracing::trace_span!("pfkey_spdadd").entered();
     let ext = &req.ext;
     let (Some(pol), Some(polb)) = (ext.policy(), policy_bytes(req)) else {
         return Err(Errno::EINVAL);
@@ -144,6 +145,7 @@ pub fn pfkey_spddelete(
     sk: &Arc<PfkeySock>,
     req: &PfkeyRequest<'_>,
 ) -> KResult<()> {
+    let _span = tracing::trace_span!("pfkey_spddelete").entered();
     let ext = &req.ext;
     let Some(pol) = ext.policy() else {
         return Err(Errno::EINVAL);
@@ -182,6 +184,7 @@ pub fn pfkey_spddelete(
 /// `ENOENT` if absent); GET answers the sender, DELETE2 deletes and
 /// reports DELPOLICY by id.
 pub fn pfkey_spdget(pfk: &PfKeyInner, sk: &Arc<PfkeySock>, req: &PfkeyRequest<'_>) -> KResult<()> {
+    let _span = tracing::trace_span!("pfkey_spdget").entered();
     let pol = req.ext.policy().ok_or(Errno::EINVAL)?;
     let dir = xfrm_policy_id2dir(pol.id());
     if dir >= XFRM_POLICY_MAX {
@@ -224,6 +227,7 @@ pub fn pfkey_spdflush(
     sk: &Arc<PfkeySock>,
     req: &PfkeyRequest<'_>,
 ) -> KResult<()> {
+    let _span = tracing::trace_span!("pfkey_spdflush").entered();
     let net = sk.net();
     let err = pfk.xfrm.xfrm_policy_flush(net, XFRM_POLICY_TYPE_MAIN).map(|_| ());
     let err2 = unicast_flush_resp(pfk, sk, &req.hdr);
@@ -281,6 +285,7 @@ fn ipsecrequests_to_migrate(rq: &[u8]) -> KResult<(XfrmMigrate, usize)> {
 /// the MIGRATE report to every key manager. The SAs themselves are not
 /// moved (see docs/differences.md).
 pub fn pfkey_migrate(pfk: &PfKeyInner, sk: &Arc<PfkeySock>, req: &PfkeyRequest<'_>) -> KResult<()> {
+    let _span = tracing::trace_span!("pfkey_migrate").entered();
     let ext = &req.ext;
     let (Some(pol), Some(polb)) = (ext.policy(), policy_bytes(req)) else {
         return Err(Errno::EINVAL);
