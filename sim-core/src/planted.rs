@@ -55,6 +55,12 @@ pub fn planted(bug: Bug) -> bool {
     PLANTED.load(Ordering::Relaxed) & bug as u8 != 0
 }
 
+/// Whether any bug is planted.
+#[inline]
+pub fn any_planted() -> bool {
+    PLANTED.load(Ordering::Relaxed) != 0
+}
+
 /// Plants (`on`) or removes a bug for the whole process.
 pub fn plant(bug: Bug, on: bool) {
     if on {

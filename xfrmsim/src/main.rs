@@ -18,6 +18,7 @@ fn usage() -> ExitCode {
     eprintln!("       xfrmsim [ --trace ] ip|setkey ...  (the kernel path on stderr)");
     eprintln!("       xfrmsim run FILE [ --seed N ] [ --trace ] [ --lockdep [ text | dot ] ]");
     eprintln!("       xfrmsim replay [--profile full|host|debian-6.1] < script.jsonl > out.jsonl");
+    eprintln!("       xfrmsim lock-order EDGES_FILE EXPECTED_FILE");
     ExitCode::from(2)
 }
 
@@ -76,6 +77,9 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         };
+    }
+    if cmd == "lock-order" {
+        return lock_order(rest.get(1..).unwrap_or_default());
     }
     if cmd == "run" {
         let mut file = None;
@@ -183,4 +187,33 @@ fn main() -> ExitCode {
     print!("{out}");
     eprint!("{err}");
     ExitCode::from(code)
+}
+
+/// `xfrmsim lock-order EDGES EXPECTED`: the lock-order gate over the edges
+/// a whole test run collected (`XFRMSIM_LOCKDEP_EDGES`): a new edge or a
+/// cycle fails with a readable diff.
+fn lock_order(args: &[String]) -> ExitCode {
+    let [edges, expected] = args else { return usage() };
+    let (Some(edges_text), Some(expected_text)) = (read_file(edges), read_file(expected)) else {
+        eprintln!("xfrmsim lock-order: cannot read {edges} or {expected}");
+        return ExitCode::from(2);
+    };
+    let graph = match sim_core::lockdep::Graph::from_text(&edges_text) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("xfrmsim lock-order: {edges}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match sim_core::lockdep::check_order(&graph, &expected_text) {
+        Ok(check) => {
+            println!("{} lock-order edges observed across the run", graph.edges.len());
+            print!("{check}");
+            if check.is_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+        }
+        Err(e) => {
+            eprintln!("xfrmsim lock-order: {expected}: {e}");
+            ExitCode::from(2)
+        }
+    }
 }
