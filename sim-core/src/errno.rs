@@ -68,6 +68,7 @@ errnos! {
     ERANGE = 34, "Numerical result out of range";
     ENOSYS = 38, "Function not implemented";
     ENOTEMPTY = 39, "Directory not empty";
+    ELOOP = 40, "Too many levels of symbolic links";
     ENOMSG = 42, "No message of desired type";
     ENODATA = 61, "No data available";
     ETIME = 62, "Timer expired";

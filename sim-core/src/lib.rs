@@ -10,6 +10,7 @@ pub mod sync;
 pub use errno::{Errno, KResult};
 pub use rng::KernelRng;
 pub mod lockdep;
+pub mod planted;
 pub mod rcu;
 pub mod task;
 pub mod time;

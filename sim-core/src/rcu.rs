@@ -733,7 +733,8 @@ mod tests {
 
     #[test]
     fn synchronize_rcu_inside_a_read_section_is_reported_and_does_not_hang() {
-        static OUTER: LockClassKey = LockClassKey::new("rcu_test_outer_mutex", LockKind::Mutex);
+        static OUTER: LockClassKey =
+            LockClassKey::new_test("rcu_test_outer_mutex", LockKind::Mutex);
         let outer = crate::lockdep::Mutex::new(&OUTER, ());
         let _m = outer.lock();
         let g = rcu_read_lock();
@@ -748,8 +749,8 @@ mod tests {
 
     #[test]
     fn correct_use_is_not_reported() {
-        static OUTER: LockClassKey = LockClassKey::new("rcu_test_ok_mutex", LockKind::Mutex);
-        static INNER: LockClassKey = LockClassKey::new("rcu_test_ok_spin", LockKind::SpinBh);
+        static OUTER: LockClassKey = LockClassKey::new_test("rcu_test_ok_mutex", LockKind::Mutex);
+        static INNER: LockClassKey = LockClassKey::new_test("rcu_test_ok_spin", LockKind::SpinBh);
         let outer = crate::lockdep::Mutex::new(&OUTER, ());
         let inner = crate::lockdep::SpinLock::new(&INNER, 0);
         let _m = outer.lock();

@@ -62,6 +62,12 @@ impl SignalState {
         self.inner.pending.store(false, Ordering::SeqCst);
     }
 
+    /// Whether the task is inside an interruptible wait right now (on some
+    /// wait queue), as a debugger's view of `TASK_INTERRUPTIBLE`.
+    pub fn is_sleeping(&self) -> bool {
+        !self.inner.sleeping_on.lock().is_empty()
+    }
+
     /// Records that the task sleeps on `q` until the returned guard drops.
     pub(crate) fn sleep_on(&self, q: &Arc<WaitQueueHead>) -> SleepRegistration<'_> {
         self.inner.sleeping_on.lock().push(q.clone());

@@ -565,7 +565,7 @@ mod tests {
     #[test]
     fn timer_callbacks_and_bh_locking_make_no_lockdep_reports() {
         static TIMER_TEST_LOCK: LockClassKey =
-            LockClassKey::new("time_test_lock", LockKind::SpinBh);
+            LockClassKey::new_test("time_test_lock", LockKind::SpinBh);
         let clock = Clock::new_virtual();
         let lock = Arc::new(SpinLock::new(&TIMER_TEST_LOCK, 0u32));
         let l = lock.clone();

@@ -341,7 +341,8 @@ mod tests {
 
     #[test]
     fn waiting_inside_an_rcu_read_section_is_reported() {
-        static OUTER: LockClassKey = LockClassKey::new("wait_test_outer_mutex", LockKind::Mutex);
+        static OUTER: LockClassKey =
+            LockClassKey::new_test("wait_test_outer_mutex", LockKind::Mutex);
         let outer = crate::lockdep::Mutex::new(&OUTER, ());
         let _m = outer.lock();
         let guard = crate::rcu::rcu_read_lock();
@@ -356,7 +357,7 @@ mod tests {
 
     #[test]
     fn waiting_in_process_context_under_a_mutex_is_not_reported() {
-        static OUTER: LockClassKey = LockClassKey::new("wait_test_ok_mutex", LockKind::Mutex);
+        static OUTER: LockClassKey = LockClassKey::new_test("wait_test_ok_mutex", LockKind::Mutex);
         let outer = crate::lockdep::Mutex::new(&OUTER, ());
         let _m = outer.lock();
         let clock = Clock::new_virtual();

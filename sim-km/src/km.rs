@@ -285,6 +285,7 @@ impl XfrmKmList {
 
     /// `km_state_notify(x, c)`: every manager's `notify`.
     pub fn km_state_notify(&self, x: Option<&Arc<XfrmState>>, c: &KmEvent) {
+        let _span = tracing::trace_span!("km_state_notify").entered();
         self.for_each(|km| {
             let _ = km.notify(x, c);
         });
@@ -292,6 +293,7 @@ impl XfrmKmList {
 
     /// `km_policy_notify(xp, dir, c)`: every manager's `notify_policy`.
     pub fn km_policy_notify(&self, xp: Option<&Arc<XfrmPolicy>>, dir: u8, c: &KmEvent) {
+        let _span = tracing::trace_span!("km_policy_notify").entered();
         self.for_each(|km| {
             let _ = km.notify_policy(xp, dir, c);
         });
@@ -306,6 +308,7 @@ impl XfrmKmList {
         t: &XfrmTmpl,
         pol: &Arc<XfrmPolicy>,
     ) -> KResult<()> {
+        let _span = tracing::trace_span!("km_query").entered();
         let mut err = Err(Errno::EINVAL);
         self.for_each(|km| {
             if km.acquire(net, x, t, pol).is_ok() {

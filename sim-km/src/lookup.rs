@@ -193,6 +193,7 @@ impl Xfrm {
         family: u16,
         if_id: u32,
     ) -> KResult<Arc<XfrmState>> {
+        let _span = tracing::trace_span!("xfrm_state_find").entered();
         let d = self.pernet(net)?;
         self.xfrm_state_find_in(net, &d, daddr, saddr, fl, tmpl, pol, family, if_id)
     }
@@ -397,6 +398,7 @@ impl Xfrm {
         flags: u32,
         task: &SignalState,
     ) -> KResult<XfrmDst> {
+        let _span = tracing::trace_span!("xfrm_lookup").entered();
         let d = self.pernet(net)?;
         loop {
             // Read before resolving: a wake-up after this point ends the

@@ -88,6 +88,10 @@ impl XfrmKmNet {
     /// sleeping lookup calls this (front ends too, e.g. PF_KEY's negative
     /// ACQUIRE).
     pub fn km_waitq_wake_up(&self, nx: &NetnsXfrm) {
+        if sim_core::planted::planted(sim_core::planted::Bug::NoKmWaitqWakeUp) {
+            // Planted: the wake-up is forgotten.
+            return;
+        }
         self.waitq_events.fetch_add(1, Ordering::SeqCst);
         nx.km_waitq.wake_up();
     }

@@ -6,11 +6,29 @@ use core::fmt::Write as _;
 
 use sim_core::sync::atomic::{AtomicU64, Ordering};
 
-/// The `LINUX_MIB_XFRM*` counters, in `/proc/net/xfrm_stat` order (Linux
-/// 6.10's `xfrm_mib_list`).
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
-#[repr(usize)]
-pub enum LinuxMibXfrm {
+/// Declares the counters once: the enum, `ALL` in `/proc` order and each
+/// counter's `SNMP_MIB_ITEM` name (`Xfrm` + the variant).
+macro_rules! xfrm_mib {
+    ($($v:ident),* $(,)?) => {
+        /// The `LINUX_MIB_XFRM*` counters, in `/proc/net/xfrm_stat` order
+        /// (Linux 6.10's `xfrm_mib_list`).
+        #[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
+        #[repr(usize)]
+        pub enum LinuxMibXfrm { $($v,)* }
+
+        impl LinuxMibXfrm {
+            /// Every counter in `/proc` order.
+            pub const ALL: [LinuxMibXfrm; LINUX_MIB_XFRMMAX] = [$(LinuxMibXfrm::$v,)*];
+
+            /// The `SNMP_MIB_ITEM` name shown in `/proc/net/xfrm_stat`.
+            pub const fn name(self) -> &'static str {
+                match self { $(LinuxMibXfrm::$v => concat!("Xfrm", stringify!($v)),)* }
+            }
+        }
+    };
+}
+
+xfrm_mib! {
     InError,
     InBufferError,
     InHdrError,
@@ -45,82 +63,6 @@ pub enum LinuxMibXfrm {
 
 /// Number of counters.
 pub const LINUX_MIB_XFRMMAX: usize = 30;
-
-impl LinuxMibXfrm {
-    /// Every counter in `/proc` order.
-    pub const ALL: [LinuxMibXfrm; LINUX_MIB_XFRMMAX] = {
-        use LinuxMibXfrm::*;
-        [
-            InError,
-            InBufferError,
-            InHdrError,
-            InNoStates,
-            InStateProtoError,
-            InStateModeError,
-            InStateSeqError,
-            InStateExpired,
-            InStateMismatch,
-            InStateInvalid,
-            InTmplMismatch,
-            InNoPols,
-            InPolBlock,
-            InPolError,
-            OutError,
-            OutBundleGenError,
-            OutBundleCheckError,
-            OutNoStates,
-            OutStateProtoError,
-            OutStateModeError,
-            OutStateSeqError,
-            OutStateExpired,
-            OutPolBlock,
-            OutPolDead,
-            OutPolError,
-            FwdHdrError,
-            OutStateInvalid,
-            AcquireError,
-            OutStateDirError,
-            InStateDirError,
-        ]
-    };
-
-    /// The `SNMP_MIB_ITEM` name shown in `/proc/net/xfrm_stat`.
-    pub const fn name(self) -> &'static str {
-        use LinuxMibXfrm::*;
-        match self {
-            InError => "XfrmInError",
-            InBufferError => "XfrmInBufferError",
-            InHdrError => "XfrmInHdrError",
-            InNoStates => "XfrmInNoStates",
-            InStateProtoError => "XfrmInStateProtoError",
-            InStateModeError => "XfrmInStateModeError",
-            InStateSeqError => "XfrmInStateSeqError",
-            InStateExpired => "XfrmInStateExpired",
-            InStateMismatch => "XfrmInStateMismatch",
-            InStateInvalid => "XfrmInStateInvalid",
-            InTmplMismatch => "XfrmInTmplMismatch",
-            InNoPols => "XfrmInNoPols",
-            InPolBlock => "XfrmInPolBlock",
-            InPolError => "XfrmInPolError",
-            OutError => "XfrmOutError",
-            OutBundleGenError => "XfrmOutBundleGenError",
-            OutBundleCheckError => "XfrmOutBundleCheckError",
-            OutNoStates => "XfrmOutNoStates",
-            OutStateProtoError => "XfrmOutStateProtoError",
-            OutStateModeError => "XfrmOutStateModeError",
-            OutStateSeqError => "XfrmOutStateSeqError",
-            OutStateExpired => "XfrmOutStateExpired",
-            OutPolBlock => "XfrmOutPolBlock",
-            OutPolDead => "XfrmOutPolDead",
-            OutPolError => "XfrmOutPolError",
-            FwdHdrError => "XfrmFwdHdrError",
-            OutStateInvalid => "XfrmOutStateInvalid",
-            AcquireError => "XfrmAcquireError",
-            OutStateDirError => "XfrmOutStateDirError",
-            InStateDirError => "XfrmInStateDirError",
-        }
-    }
-}
 
 /// `net->mib.xfrm_statistics` of one namespace (the kernel's per-CPU
 /// counters folded into one atomic each).

@@ -317,6 +317,7 @@ impl Xfrm {
     /// `xfrm_state_add(x)`: `EEXIST` if the identity is taken; a larval
     /// state it completes is removed. The insert wakes `km_waitq`.
     pub fn xfrm_state_add(&self, net: &Arc<Net>, x: &Arc<XfrmState>) -> KResult<()> {
+        let _span = tracing::trace_span!("xfrm_state_add").entered();
         let d = self.pernet(net)?;
         {
             // Serialised with larval creation, as the old xfrm_state_lock
@@ -333,6 +334,7 @@ impl Xfrm {
     /// kernel-owned state, `EINVAL` for a non-VALID one; a larval state is
     /// replaced by `x`. Wakes `km_waitq` on success.
     pub fn xfrm_state_update(&self, net: &Arc<Net>, x: &Arc<XfrmState>) -> KResult<()> {
+        let _span = tracing::trace_span!("xfrm_state_update").entered();
         let d = self.pernet(net)?;
         let sad = &net.xfrm.state;
         // The state the update will find (its identity, as the SAD locates it).
@@ -364,6 +366,7 @@ impl Xfrm {
     /// `xfrm_state_delete(x)`: `ESRCH` if it was already deleted. No
     /// notification (the front end sends it).
     pub fn xfrm_state_delete(&self, net: &Arc<Net>, x: &Arc<XfrmState>) -> KResult<()> {
+        let _span = tracing::trace_span!("xfrm_state_delete").entered();
         let d = self.pernet(net)?;
         let r = net.xfrm.state.xfrm_state_delete(x);
         d.cancel_state_timer(x);
@@ -373,6 +376,7 @@ impl Xfrm {
     /// `xfrm_state_flush(net, proto)`: deletes every non-kernel-owned state
     /// whose protocol matches; the count, or `ESRCH` if none.
     pub fn xfrm_state_flush(&self, net: &Arc<Net>, proto: u8) -> KResult<u32> {
+        let _span = tracing::trace_span!("xfrm_state_flush").entered();
         let d = self.pernet(net)?;
         let r = net.xfrm.state.xfrm_state_flush(proto);
         d.prune_timers(&net.xfrm);
@@ -514,6 +518,7 @@ impl Xfrm {
         info: XfrmPolicyInfo,
         excl: bool,
     ) -> KResult<PolicyInsert> {
+        let _span = tracing::trace_span!("xfrm_policy_insert").entered();
         let d = self.pernet(net)?;
         let r = net.xfrm.policy.xfrm_policy_insert(dir, info, excl, self.now())?;
         if let Some(old) = &r.replaced {
@@ -532,6 +537,7 @@ impl Xfrm {
         pol: &Arc<XfrmPolicy>,
         dir: u8,
     ) -> KResult<()> {
+        let _span = tracing::trace_span!("xfrm_policy_delete").entered();
         let d = self.pernet(net)?;
         let r = net.xfrm.policy.xfrm_policy_delete(pol, dir);
         d.cancel_policy_timer(pol);
@@ -582,6 +588,7 @@ impl Xfrm {
 
     /// `xfrm_policy_flush(net, type)`: the number deleted, `ESRCH` if none.
     pub fn xfrm_policy_flush(&self, net: &Arc<Net>, ptype: u8) -> KResult<usize> {
+        let _span = tracing::trace_span!("xfrm_policy_flush").entered();
         let d = self.pernet(net)?;
         let r = net.xfrm.policy.xfrm_policy_flush(ptype);
         d.prune_timers(&net.xfrm);

@@ -3,6 +3,7 @@
 //! policies and the `Kernel` handle.
 
 pub mod af_key;
+pub mod inet;
 pub mod kernel;
 pub mod netlink;
 pub mod skbuff;

@@ -1,1 +1,6 @@
-//! Cross-crate integration scenarios live in `tests/tests/`.
+//! Cross-crate integration scenarios live in `tests/tests/`; helpers they
+//! share live here.
+
+pub mod fuzz;
+pub mod replay_diff;
+pub mod simkernel;

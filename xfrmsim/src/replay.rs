@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use sim_core::Errno;
 use sim_core::xfrm::algo_table::KernelProfile;
 use sim_km::Xfrm;
+use sim_sockets::af_key::PfKey;
 use sim_sockets::netlink::{NETLINK_XFRM, wire::SockaddrNl};
 use sim_sockets::socket::{AF_KEY, AF_NETLINK, MSG_DONTWAIT, SOCK_RAW};
 use sim_sockets::xfrm_user::{XfrmUser, xfrm_user_init};
@@ -91,6 +92,8 @@ pub struct Replay {
     kernel: Kernel,
     /// The NETLINK_XFRM front end (kept for the kernel's lifetime).
     _xfrm_user: Option<Arc<XfrmUser>>,
+    /// PF_KEY (loaded after xfrm_user, as the oracle's guest loads them).
+    _pfkey: Option<PfKey>,
     nets: BTreeMap<String, Arc<Net>>,
     runner: Arc<Task>,
     workers: BTreeMap<Option<String>, Arc<Task>>,
@@ -99,7 +102,7 @@ pub struct Replay {
 
 impl Replay {
     /// A fresh kernel (seed 0, virtual clock, the `full` profile) with the
-    /// XFRM layer and its NETLINK_XFRM front end in every namespace.
+    /// XFRM layer, its NETLINK_XFRM front end in every namespace, and PF_KEY.
     pub fn new() -> Replay {
         Replay::with_profile(&KernelProfile::FULL)
     }
@@ -110,13 +113,14 @@ impl Replay {
         let kernel = Kernel::with_seed(0);
         // Setting up cannot fail on a fresh kernel; if it did, every open
         // would report EPROTONOSUPPORT, which is what Linux does.
-        let xfrm_user = Xfrm::new(kernel.nets(), kernel.clock().clone(), kernel.rng().clone())
-            .and_then(|xfrm| xfrm_user_init(&kernel, &xfrm, profile))
-            .ok();
+        let xfrm = Xfrm::new(kernel.nets(), kernel.clock().clone(), kernel.rng().clone()).ok();
+        let xfrm_user = xfrm.as_ref().and_then(|x| xfrm_user_init(&kernel, x, profile).ok());
+        let pfkey = xfrm.as_ref().and_then(|x| PfKey::init(&kernel, x, profile).ok());
         let runner = kernel.root_task();
         Replay {
             kernel,
             _xfrm_user: xfrm_user,
+            _pfkey: pfkey,
             nets: BTreeMap::new(),
             runner,
             workers: BTreeMap::new(),

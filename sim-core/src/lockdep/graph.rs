@@ -50,8 +50,31 @@ pub(super) fn add_edge(
     let chain: Option<Vec<&'static str>> =
         cycle.map(|p| p.iter().map(|&id| g.classes[(id - 1) as usize].name).collect());
     drop(g);
+    export_edge(prev, next);
     if let Some(chain) = chain {
         report::circular(prev, next, &chain, held);
+    }
+}
+
+/// Where new edges go when `XFRMSIM_LOCKDEP_EDGES` names a file: one
+/// `held -> taken` line per edge a process commits, appended, so every test
+/// binary of a run adds to one union that the lock-order gate checks.
+static EDGE_FILE: LazyLock<Option<std::path::PathBuf>> =
+    LazyLock::new(|| std::env::var_os("XFRMSIM_LOCKDEP_EDGES").map(Into::into));
+
+fn export_edge(prev: &LockClassKey, next: &LockClassKey) {
+    // Made-up classes and runs with a planted bug stay out of the union.
+    if !prev.kernel || !next.kernel || crate::planted::any_planted() {
+        return;
+    }
+    if let Some(path) = EDGE_FILE.as_ref() {
+        use std::io::Write;
+        let line = format!("{} -> {}\n", prev.name, next.name);
+        // One short O_APPEND write per edge: whole lines even when several
+        // test processes append at once. Export is best effort.
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = f.write_all(line.as_bytes());
+        }
     }
 }
 
@@ -98,6 +121,12 @@ pub(super) fn snapshot() -> Graph {
 }
 
 impl Graph {
+    /// The graph of an edge list in the expected-order format (the file
+    /// `XFRMSIM_LOCKDEP_EDGES` collects; duplicate lines collapse).
+    pub fn from_text(text: &str) -> Result<Graph, String> {
+        super::order::parse_order(text).map(|edges| Graph { edges })
+    }
+
     /// Keeps only edges whose both ends satisfy `keep` (e.g. the project's
     /// own classes, leaving out the ones tests create).
     pub fn filter(&self, keep: impl Fn(&str) -> bool) -> Graph {

@@ -81,6 +81,9 @@ const USAGE_REPORTED: u8 = 4;
 pub struct LockClassKey {
     name: &'static str,
     kind: LockKind,
+    /// A kernel lock (as opposed to one a test made up): only these go to
+    /// the exported edge list of the lock-order gate.
+    kernel: bool,
     id: AtomicU32,
     usage: AtomicU8,
 }
@@ -89,7 +92,13 @@ impl LockClassKey {
     /// A class for a `static`: `static XFRM_STATE_LOCK: LockClassKey =
     /// LockClassKey::new("xfrm_state_lock", LockKind::SpinBh);`
     pub const fn new(name: &'static str, kind: LockKind) -> Self {
-        LockClassKey { name, kind, id: AtomicU32::new(0), usage: AtomicU8::new(0) }
+        LockClassKey { name, kind, kernel: true, id: AtomicU32::new(0), usage: AtomicU8::new(0) }
+    }
+
+    /// A class a test makes up: validated like any other, but left out of
+    /// the lock-order gate's exported edges.
+    pub const fn new_test(name: &'static str, kind: LockKind) -> Self {
+        LockClassKey { name, kind, kernel: false, id: AtomicU32::new(0), usage: AtomicU8::new(0) }
     }
 
     /// A class created at run time (tests that plant bugs use fresh classes
@@ -97,7 +106,7 @@ impl LockClassKey {
     /// kernel lock classes are never freed.
     pub fn new_leaked(name: &str, kind: LockKind) -> &'static LockClassKey {
         let name: &'static str = Box::leak(name.to_owned().into_boxed_str());
-        Box::leak(Box::new(LockClassKey::new(name, kind)))
+        Box::leak(Box::new(LockClassKey::new_test(name, kind)))
     }
 
     pub fn name(&self) -> &'static str {
@@ -246,6 +255,8 @@ fn acquire(class: &'static LockClassKey, mode: AcquireMode, bh_safe: bool) -> bo
 }
 
 fn acquire_slow(class: &'static LockClassKey, mode: AcquireMode, bh_safe: bool) {
+    // `--trace` shows the locks each kernel path takes.
+    tracing::trace!(target: "lockdep", class = class.name, "lock");
     let id = class.id();
     if class.kind == LockKind::Mutex {
         might_sleep(class.name);

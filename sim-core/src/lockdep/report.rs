@@ -37,7 +37,7 @@ fn task_name() -> String {
 }
 
 fn push(kind: ReportKind, classes: Vec<&'static str>, text: String) {
-    if PRINT.load(std::sync::atomic::Ordering::Relaxed) {
+    if PRINT.load(crate::sync::unmodelled::Ordering::Relaxed) {
         eprint!("{text}");
     }
     REPORTS.lock().push(Report { kind, classes, text });

@@ -817,6 +817,13 @@ impl StateTable {
                     }
                     i += 1;
                 }
+                if let Some(x) = &found
+                    && crate::planted::planted(crate::planted::Bug::LockInversion)
+                {
+                    // Planted: the state's lock under xfrm_state_lock,
+                    // the reverse of xfrm_state_delete's order.
+                    drop(x.lock_bh());
+                }
                 found
             };
             let Some(x) = victim else { break };

@@ -153,6 +153,7 @@ pub fn netlink_rcv_skb(
     rcv: &NetlinkRcv<'_>,
     mut cb: impl FnMut(&NetlinkRcv<'_>, &NlMsg<'_>, &mut ExtAck) -> Result<(), Errno>,
 ) {
+    let _span = tracing::trace_span!("netlink_rcv_skb").entered();
     for (_, nlh) in NlMsgIter::new(rcv.skb.data()) {
         let mut extack = ExtAck::default();
         let mut err = 0;

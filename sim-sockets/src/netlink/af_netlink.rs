@@ -644,6 +644,7 @@ pub fn netlink_unicast(
     nonblock: bool,
     task: Option<&Task>,
 ) -> KResult<usize> {
+    let _span = tracing::trace_span!("netlink_unicast").entered();
     skb.netlink_trim();
     let waiter = if nonblock { None } else { task };
     loop {
@@ -690,6 +691,7 @@ pub fn netlink_broadcast(
     portid: u32,
     group: u32,
 ) -> KResult<()> {
+    let _span = tracing::trace_span!("netlink_broadcast").entered();
     skb.netlink_trim();
     let mut delivered = false;
     let mut delivery_failure = false;
@@ -754,6 +756,7 @@ pub fn netlink_has_listeners(ksk: &NetlinkSock, group: u32) -> bool {
 
 /// `netlink_sendmsg()`.
 fn netlink_sendmsg(nlk: &Arc<NetlinkSock>, task: &Task, msg: &MsgHdr<'_>) -> KResult<usize> {
+    let _span = tracing::trace_span!("netlink_sendmsg").entered();
     if msg.flags & MSG_OOB != 0 {
         return Err(Errno::EOPNOTSUPP);
     }
@@ -988,8 +991,10 @@ fn netlink_release(nlk: &Arc<NetlinkSock>) {
     }
     nlk.groups.store(0, Ordering::Release);
     // The socket is freed by call_rcu in Linux; here the release waits
-    // for the grace period itself.
-    synchronize_rcu();
+    // for the grace period itself (unless the teaching bug removes it).
+    if !sim_core::planted::planted(sim_core::planted::Bug::NoSynchronizeRcuOnRelease) {
+        synchronize_rcu();
+    }
     let state = nlk.cb.lock().take();
     nlk.cb_running.store(false, Ordering::Release);
     if let Some(mut st) = state

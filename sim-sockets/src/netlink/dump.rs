@@ -98,6 +98,7 @@ pub fn netlink_dump_start(
     nlh: &NlMsg<'_>,
     control: NetlinkDumpControl,
 ) -> Errno {
+    let _span = tracing::trace_span!("netlink_dump_start").entered();
     let ksk = rcv.ksk;
     let Some(sk) = ksk.core_lookup(rcv.skb.cb.portid) else {
         return Errno::ECONNREFUSED;

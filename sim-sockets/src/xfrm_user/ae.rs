@@ -1,6 +1,7 @@
 //! Asynchronous events of xfrm_user.c: `xfrm_get_ae`, `xfrm_new_ae` and
 //! `build_aevent` (NEWAE to the requester or to `XFRMNLGRP_AEVENTS`).
 
+use sim_core::sync::Arc;
 use sim_core::xfrm::{XfrmKmState, XfrmState};
 use sim_core::{Errno, KResult};
 use sim_km::KmEvent;
@@ -53,7 +54,7 @@ pub fn build_aevent(x: &XfrmState, c: &KmEvent) -> KResult<SkBuffMut> {
     Ok(skb)
 }
 
-fn lookup(c: &Ctx<'_, '_>, p: &wire::XfrmAeventId) -> KResult<std::sync::Arc<XfrmState>> {
+fn lookup(c: &Ctx<'_, '_>, p: &wire::XfrmAeventId) -> KResult<Arc<XfrmState>> {
     let (_, mark) = xfrm_mark_get(&c.req.attrs);
     let id = &p.sa_id;
     c.net
@@ -65,6 +66,7 @@ fn lookup(c: &Ctx<'_, '_>, p: &wire::XfrmAeventId) -> KResult<std::sync::Arc<Xfr
 
 /// `xfrm_get_ae`: the reply's header carries the request's `nlmsg_pid`.
 pub fn xfrm_get_ae(c: &Ctx<'_, '_>, _extack: &mut ExtAck) -> KResult<()> {
+    let _span = tracing::trace_span!("xfrm_get_ae").entered();
     let p = wire::XfrmAeventId::read_at(c.req.payload, 0);
     let x = lookup(c, &p)?;
     let mut e = KmEvent::new(c.net, u32::from(XFRM_MSG_NEWAE));
@@ -104,6 +106,7 @@ fn xfrm_replay_verify_len(x: &XfrmState, re: Option<&[u8]>, extack: &mut ExtAck)
 /// required attributes and `NLM_F_REPLACE` were checked earlier); NEWAE
 /// with `XFRM_AE_CU` to every manager.
 pub fn xfrm_new_ae(c: &Ctx<'_, '_>, extack: &mut ExtAck) -> KResult<()> {
+    let _span = tracing::trace_span!("xfrm_new_ae").entered();
     let p = wire::XfrmAeventId::read_at(c.req.payload, 0);
     let x = lookup(c, &p)?;
     if x.km_state() != XfrmKmState::Valid {

@@ -97,6 +97,7 @@ pub fn xfrm_user_rcv_msg(
     nlh: &NlMsg<'_>,
     extack: &mut ExtAck,
 ) -> Result<(), Errno> {
+    let _span = tracing::trace_span!("xfrm_user_rcv_msg").entered();
     let capable = netlink_net_capable(rcv, CAP_NET_ADMIN);
     let req = match xfrm_user_rcv_msg_precheck(nlh.as_bytes(), capable) {
         Err(e) => {
@@ -130,6 +131,7 @@ pub fn xfrm_user_rcv_msg(
 /// `xfrm_netlink_rcv`: the kernel socket's input; the whole datagram is
 /// processed under `xfrm_cfg_mutex`.
 pub fn xfrm_netlink_rcv(u: &XfrmUser, rcv: &NetlinkRcv<'_>) {
+    let _span = tracing::trace_span!("xfrm_netlink_rcv").entered();
     let net = rcv.ksk.net().clone();
     let _cfg = net.xfrm.xfrm_cfg_mutex.lock();
     netlink_rcv_skb(rcv, |rcv, nlh, extack| xfrm_user_rcv_msg(u, rcv, nlh, extack));
@@ -145,7 +147,8 @@ pub fn xfrm_user_init(
     profile: &'static KernelProfile,
 ) -> KResult<Arc<XfrmUser>> {
     let mgr = km::NetlinkKm::new(kernel.netlink().clone(), kernel.init_net(), xfrm.acqseq());
-    let km_registration = xfrm.km().xfrm_register_km(Arc::new(mgr));
+    let km_registration =
+        xfrm.km().xfrm_register_km(sim_core::arc_dyn!(mgr => dyn sim_km::KeyManager));
     let u = Arc::new(XfrmUser { xfrm: xfrm.clone(), profile, km_registration });
     let input = {
         let u = u.clone();

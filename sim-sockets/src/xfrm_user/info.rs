@@ -34,6 +34,7 @@ pub fn build_sadinfo(net: &Net, portid: u32, seq: u32, flags: u32) -> KResult<Sk
 
 /// `xfrm_get_sadinfo`.
 pub fn xfrm_get_sadinfo(c: &Ctx<'_, '_>, _extack: &mut ExtAck) -> KResult<()> {
+    let _span = tracing::trace_span!("xfrm_get_sadinfo").entered();
     let skb = build_sadinfo(c.net, c.rcv.skb.cb.portid, c.nlh.seq(), req_flags(c))?;
     unicast_reply(c.rcv, skb)
 }
@@ -67,6 +68,7 @@ pub fn build_spdinfo(net: &Net, portid: u32, seq: u32, flags: u32) -> KResult<Sk
 
 /// `xfrm_get_spdinfo`.
 pub fn xfrm_get_spdinfo(c: &Ctx<'_, '_>, _extack: &mut ExtAck) -> KResult<()> {
+    let _span = tracing::trace_span!("xfrm_get_spdinfo").entered();
     let skb = build_spdinfo(c.net, c.rcv.skb.cb.portid, c.nlh.seq(), req_flags(c))?;
     unicast_reply(c.rcv, skb)
 }
@@ -74,6 +76,7 @@ pub fn xfrm_get_spdinfo(c: &Ctx<'_, '_>, _extack: &mut ExtAck) -> KResult<()> {
 /// `xfrm_set_spdinfo`: new hash thresholds (checked earlier) and a
 /// rebuild of the policy hash.
 pub fn xfrm_set_spdinfo(c: &Ctx<'_, '_>, _extack: &mut ExtAck) -> KResult<()> {
+    let _span = tracing::trace_span!("xfrm_set_spdinfo").entered();
     let a = &c.req.attrs;
     let t4 = a.payload(XFRMA_SPD_IPV4_HTHRESH).map(|p| wire::XfrmuSpdhthresh::read_at(p, 0));
     let t6 = a.payload(XFRMA_SPD_IPV6_HTHRESH).map(|p| wire::XfrmuSpdhthresh::read_at(p, 0));
@@ -116,6 +119,7 @@ fn build_default(net: &Net, portid: u32, seq: u32) -> KResult<SkBuffMut> {
 /// ACCEPT; then `xfrm_notify_userpolicy` (GETDEFAULT to
 /// `XFRMNLGRP_POLICY`, pid and seq 0).
 pub fn xfrm_set_default(c: &Ctx<'_, '_>, _extack: &mut ExtAck) -> KResult<()> {
+    let _span = tracing::trace_span!("xfrm_set_default").entered();
     let up = wire::XfrmUserpolicyDefault::read_at(c.req.payload, 0);
     let valid = |v: u8| v == XFRM_USERPOLICY_BLOCK || v == XFRM_USERPOLICY_ACCEPT;
     for (dir, v) in [(XFRM_POLICY_IN, up.in_), (XFRM_POLICY_FWD, up.fwd), (XFRM_POLICY_OUT, up.out)]
@@ -132,6 +136,7 @@ pub fn xfrm_set_default(c: &Ctx<'_, '_>, _extack: &mut ExtAck) -> KResult<()> {
 
 /// `xfrm_get_default`.
 pub fn xfrm_get_default(c: &Ctx<'_, '_>, _extack: &mut ExtAck) -> KResult<()> {
+    let _span = tracing::trace_span!("xfrm_get_default").entered();
     let skb = build_default(c.net, c.rcv.skb.cb.portid, c.nlh.seq())?;
     unicast_reply(c.rcv, skb)
 }

@@ -192,6 +192,7 @@ pub fn xfrm_compile_policy(
     optname: i32,
     data: &[u8],
 ) -> KResult<(XfrmPolicyInfo, u8)> {
+    let _span = tracing::trace_span!("xfrm_compile_policy").entered();
     match (family, optname) {
         (AF_INET, IP_XFRM_POLICY) | (AF_INET6, IPV6_XFRM_POLICY) => {}
         (AF_INET, _) | (AF_INET6, _) => return Err(Errno::EOPNOTSUPP),

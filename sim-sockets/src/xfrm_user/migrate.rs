@@ -196,6 +196,7 @@ fn xfrm_policy_migrate(c: &Ctx<'_, '_>, pol: &Arc<XfrmPolicy>, m: &[XfrmMigrate]
 
 /// `xfrm_do_migrate`.
 pub fn xfrm_do_migrate(c: &Ctx<'_, '_>, extack: &mut ExtAck) -> KResult<()> {
+    let _span = tracing::trace_span!("xfrm_do_migrate").entered();
     let pi = wire::XfrmUserpolicyId::read_at(c.req.payload, 0);
     let attrs = &c.req.attrs;
     let Some(mp) = attrs.payload(XFRMA_MIGRATE) else {

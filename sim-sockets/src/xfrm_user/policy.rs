@@ -53,6 +53,7 @@ fn event(c: &Ctx<'_, '_>) -> KmEvent {
 /// `xfrm_add_policy`: NEWPOLICY inserts exclusively (`EEXIST` for a
 /// duplicate), UPDPOLICY replaces; then a policy event to every manager.
 pub fn xfrm_add_policy(c: &Ctx<'_, '_>, _extack: &mut ExtAck) -> KResult<()> {
+    let _span = tracing::trace_span!("xfrm_add_policy").entered();
     let p = wire::XfrmUserpolicyInfo::read_at(c.req.payload, 0);
     let xp = xfrm_policy_construct(&p, &c.req.attrs)?;
     let excl = c.nlh.msg_type() == XFRM_MSG_NEWPOLICY;
@@ -85,6 +86,7 @@ pub fn dump_one_policy(
 /// it and sends a policy event. By index when one is given, else by
 /// selector, mark, interface id and type.
 pub fn xfrm_get_policy(c: &Ctx<'_, '_>, _extack: &mut ExtAck) -> KResult<()> {
+    let _span = tracing::trace_span!("xfrm_get_policy").entered();
     let p = wire::XfrmUserpolicyId::read_at(c.req.payload, 0);
     let attrs = &c.req.attrs;
     let delete = c.nlh.msg_type() == XFRM_MSG_DELPOLICY;
@@ -114,6 +116,7 @@ pub fn xfrm_get_policy(c: &Ctx<'_, '_>, _extack: &mut ExtAck) -> KResult<()> {
 /// `xfrm_dump_policy` (as many records as fit, each `NLM_F_MULTI`; the
 /// walk resumes where a record did not fit), `xfrm_dump_policy_done`.
 pub fn xfrm_dump_policy(rcv: &NetlinkRcv<'_>, nlh: &NlMsg<'_>) -> Errno {
+    let _span = tracing::trace_span!("xfrm_dump_policy").entered();
     let mut walk = XfrmPolicyWalk::new(XFRM_POLICY_TYPE_ANY);
     let dump = Box::new(move |skb: &mut SkBuffMut, cb: &mut NetlinkCallback| -> i32 {
         let (portid, seq) = (cb.portid, cb.seq);
@@ -128,6 +131,7 @@ pub fn xfrm_dump_policy(rcv: &NetlinkRcv<'_>, nlh: &NlMsg<'_>) -> Errno {
 /// `xfrm_flush_policy`: deletes every policy of the type; an empty table
 /// is success without notification.
 pub fn xfrm_flush_policy(c: &Ctx<'_, '_>, _extack: &mut ExtAck) -> KResult<()> {
+    let _span = tracing::trace_span!("xfrm_flush_policy").entered();
     let ptype = copy_from_user_policy_type(&c.req.attrs).map_err(|(e, _)| e)?;
     match c.u.xfrm.xfrm_policy_flush(c.net, ptype) {
         Err(Errno::ESRCH) => return Ok(()),
@@ -144,6 +148,7 @@ pub fn xfrm_flush_policy(c: &Ctx<'_, '_>, _extack: &mut ExtAck) -> KResult<()> {
 /// found as GETPOLICY finds it; a hard expiry deletes it; a POLEXPIRE
 /// event goes to every manager. A policy already dead is success.
 pub fn xfrm_add_pol_expire(c: &Ctx<'_, '_>, _extack: &mut ExtAck) -> KResult<()> {
+    let _span = tracing::trace_span!("xfrm_add_pol_expire").entered();
     let up = wire::XfrmUserPolexpire::read_at(c.req.payload, 0);
     let p = &up.pol;
     let attrs = &c.req.attrs;

@@ -309,6 +309,7 @@ fn apply_ltime(x: &XfrmState, attrs: &XfrmAttrs<'_>) {
 /// `xfrm_add_sa`: NEWSA adds (`EEXIST` for a taken identity), UPDSA
 /// updates; the state becomes VALID and every manager hears of it.
 pub fn xfrm_add_sa(c: &Ctx<'_, '_>, extack: &mut ExtAck) -> KResult<()> {
+    let _span = tracing::trace_span!("xfrm_add_sa").entered();
     let p = wire::XfrmUsersaInfo::read_at(c.req.payload, 0);
     let info = xfrm_state_construct(c, &p, &c.req.attrs, extack)?;
     let x = Arc::new(XfrmState::new(info, c.u.xfrm.clock().real_seconds()));
@@ -349,6 +350,7 @@ fn xfrm_user_state_lookup(c: &Ctx<'_, '_>, p: &wire::XfrmUsersaId) -> KResult<Ar
 /// `xfrm_del_sa`: a tunnel-owned state is `EPERM`; the deletion is
 /// announced to every manager.
 pub fn xfrm_del_sa(c: &Ctx<'_, '_>, extack: &mut ExtAck) -> KResult<()> {
+    let _span = tracing::trace_span!("xfrm_del_sa").entered();
     let p = wire::XfrmUsersaId::read_at(c.req.payload, 0);
     let x = xfrm_user_state_lookup(c, &p)?;
     if x.is_kern() {
@@ -445,6 +447,7 @@ fn reply_state(c: &Ctx<'_, '_>, x: &XfrmState) -> KResult<()> {
 
 /// `xfrm_get_sa`.
 pub fn xfrm_get_sa(c: &Ctx<'_, '_>, _extack: &mut ExtAck) -> KResult<()> {
+    let _span = tracing::trace_span!("xfrm_get_sa").entered();
     let p = wire::XfrmUsersaId::read_at(c.req.payload, 0);
     let x = xfrm_user_state_lookup(c, &p)?;
     reply_state(c, &x)
@@ -454,6 +457,7 @@ pub fn xfrm_get_sa(c: &Ctx<'_, '_>, _extack: &mut ExtAck) -> KResult<()> {
 /// (attributes right after the header); records are NEWSA with
 /// `NLM_F_MULTI`; a parse error ends the dump with that errno in DONE.
 pub fn xfrm_dump_sa(rcv: &NetlinkRcv<'_>, nlh: &NlMsg<'_>) -> Errno {
+    let _span = tracing::trace_span!("xfrm_dump_sa").entered();
     let req = nlh.as_bytes().to_vec();
     let mut walk: Option<XfrmStateWalk> = None;
     let dump = Box::new(move |skb: &mut SkBuffMut, cb: &mut NetlinkCallback| -> i32 {
@@ -494,6 +498,7 @@ pub fn xfrm_dump_sa(rcv: &NetlinkRcv<'_>, nlh: &NlMsg<'_>) -> Errno {
 /// names, or one found or created by `xfrm_find_acq`, gets an SPI in
 /// [min, max]; the reply describes it (no notification).
 pub fn xfrm_alloc_userspi(c: &Ctx<'_, '_>, extack: &mut ExtAck) -> KResult<()> {
+    let _span = tracing::trace_span!("xfrm_alloc_userspi").entered();
     let p = wire::XfrmUserspiInfo::read_at(c.req.payload, 0);
     let attrs = &c.req.attrs;
     let family = p.info.family;
@@ -563,6 +568,7 @@ pub fn xfrm_alloc_userspi(c: &Ctx<'_, '_>, extack: &mut ExtAck) -> KResult<()> {
 
 /// `xfrm_flush_sa`: an empty table is success without notification.
 pub fn xfrm_flush_sa(c: &Ctx<'_, '_>, _extack: &mut ExtAck) -> KResult<()> {
+    let _span = tracing::trace_span!("xfrm_flush_sa").entered();
     let p = wire::XfrmUsersaFlush::read_at(c.req.payload, 0);
     match c.u.xfrm.xfrm_state_flush(c.net, p.proto) {
         Err(Errno::ESRCH) => return Ok(()),
@@ -578,6 +584,7 @@ pub fn xfrm_flush_sa(c: &Ctx<'_, '_>, _extack: &mut ExtAck) -> KResult<()> {
 /// `xfrm_add_sa_expire`: a user-reported expiry of a VALID state: every
 /// manager hears an EXPIRE; a hard one deletes the state.
 pub fn xfrm_add_sa_expire(c: &Ctx<'_, '_>, extack: &mut ExtAck) -> KResult<()> {
+    let _span = tracing::trace_span!("xfrm_add_sa_expire").entered();
     let ue = wire::XfrmUserExpire::read_at(c.req.payload, 0);
     let p = &ue.state;
     let (_, mark) = xfrm_mark_get(&c.req.attrs);
@@ -604,6 +611,7 @@ pub fn xfrm_add_sa_expire(c: &Ctx<'_, '_>, extack: &mut ExtAck) -> KResult<()> {
 /// request; `km_query` for each template (every manager sends its own
 /// ACQUIRE). Nothing is inserted; the result is always success.
 pub fn xfrm_add_acquire(c: &Ctx<'_, '_>, _extack: &mut ExtAck) -> KResult<()> {
+    let _span = tracing::trace_span!("xfrm_add_acquire").entered();
     let ua = wire::XfrmUserAcquire::read_at(c.req.payload, 0);
     let attrs = &c.req.attrs;
     let (mark, _) = xfrm_mark_get(attrs);
