@@ -54,7 +54,6 @@ fn larval_states_allocspi_getsa_delsa_match_linux() {
 /// ALLOCSPI of family 99 / mode 9: Linux's larval state of an unknown
 /// family keeps no addresses (`__find_acq_core` copies them per family).
 #[test]
-#[ignore = "differs: the simulation's larval state of family 99 keeps its addresses"]
 fn larval_states_of_odd_family_and_mode_match_linux() {
     check_recorded("sa_larval_odd");
 }

@@ -130,8 +130,10 @@ impl fmt::Debug for XfrmAddress {
 /// other family compares all 16 bytes, as `default:` does for AF_INET6).
 pub fn xfrm_addr_equal(a: &XfrmAddress, b: &XfrmAddress, family: u16) -> bool {
     match family {
-        AF_INET => a.0[..4] == b.0[..4],
-        _ => a.0 == b.0,
+        AF_INET6 => a.0 == b.0,
+        // Linux's switch puts `default` on the AF_INET case: any other
+        // family compares the first word only.
+        _ => a.0[..4] == b.0[..4],
     }
 }
 

@@ -956,9 +956,23 @@ impl StateTable {
             if !create {
                 return None;
             }
-            let mut info =
-                super::state::XfrmStateInfo::new(a.family, *a.daddr, *a.saddr, 0, a.proto);
-            info.sel = XfrmSelector::host_to_host(a.family, *a.daddr, *a.saddr);
+            // __find_acq_core fills addresses and host-to-host prefixes for
+            // AF_INET and AF_INET6 only: another family keeps them zero.
+            let mut info = match a.family {
+                AF_INET | AF_INET6 => {
+                    let mut i =
+                        super::state::XfrmStateInfo::new(a.family, *a.daddr, *a.saddr, 0, a.proto);
+                    i.sel = XfrmSelector::host_to_host(a.family, *a.daddr, *a.saddr);
+                    i
+                }
+                _ => super::state::XfrmStateInfo::new(
+                    a.family,
+                    XfrmAddress::default(),
+                    XfrmAddress::default(),
+                    0,
+                    a.proto,
+                ),
+            };
             // __find_acq_core leaves sel.family 0.
             info.sel.family = 0;
             info.mode = a.mode;
