@@ -295,6 +295,11 @@ fn linux_pair() -> Result<Pair, String> {
 }
 
 fn sides() -> Vec<(&'static str, Pair, Option<Sim>)> {
+    // The kernel runs without lockdep; `XFRM_BENCH_LOCKDEP=0` compares like
+    // with like (the default keeps the validator on, as tests run).
+    if std::env::var("XFRM_BENCH_LOCKDEP").as_deref() == Ok("0") {
+        sim_core::lockdep::set_enabled(false);
+    }
     let (sim, p) = sim_pair();
     let mut v = vec![("sim", p, Some(sim))];
     match linux_pair() {

@@ -280,9 +280,33 @@ fn acquire_slow(class: &'static LockClassKey, mode: AcquireMode, bh_safe: bool) 
     }
 }
 
+fn acquire_checked(class: &'static LockClassKey, id: u32, mode: AcquireMode, bh_safe: bool) {
+    // Steady state: every order from the held locks is known, no recursion,
+    // usage recorded — push and go, without allocating.
+    let settled = with_task(|t| {
+        let recursive = t
+            .held
+            .iter()
+            .any(|h| h.id == id && !(h.mode == AcquireMode::Shared && mode == AcquireMode::Shared));
+        let new_edge = t.held.iter().any(|h| h.id != id && !t.known_edges.contains(&(h.id, id)));
+        let softirq = t.softirq > 0;
+        let bh_on = !softirq && t.bh_disabled == 0 && !bh_safe;
+        if !recursive && !new_edge && usage_known(class, softirq, bh_on) {
+            t.held.push(HeldLock { class, id, mode });
+            true
+        } else {
+            false
+        }
+    });
+    if !settled {
+        acquire_new(class, id, mode, bh_safe);
+    }
+}
+
+/// An acquisition that may report or add edges to the graph.
 #[cold]
 #[inline(never)]
-fn acquire_checked(class: &'static LockClassKey, id: u32, mode: AcquireMode, bh_safe: bool) {
+fn acquire_new(class: &'static LockClassKey, id: u32, mode: AcquireMode, bh_safe: bool) {
     let (new_edges, recursive, softirq, bh_on, held) = with_task(|t| {
         let recursive = t
             .held
