@@ -3,11 +3,12 @@
 //! sleeper wakes → the restarted lookup hits); the hit path of
 //! `xfrm_lookup` with 10,000 states and 10,000 policies.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use sim_core::sync::atomic::{AtomicU64, Ordering};
+use sim_core::sync::{Arc, Condvar, Mutex};
 use std::thread;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use sim_core::KResult;
 use sim_core::lockdep;
 use sim_core::rng::KernelRng;
 use sim_core::task::SignalState;
@@ -20,7 +21,6 @@ use sim_core::xfrm::{
     AF_INET, XfrmAddress, XfrmFlow, XfrmKmState, XfrmPolicy, XfrmSelector, XfrmState,
     XfrmStateInfo, XfrmTmpl,
 };
-use sim_core::{Errno, KResult};
 use sim_km::xfrm_msg::XFRM_MSG_NEWSA;
 use sim_km::{FLOWI_FLAG_CAN_SLEEP, KeyManager, KmEvent, Xfrm, XfrmDst};
 use sim_netns::{Net, NetRegistry};
@@ -110,7 +110,7 @@ impl KeyManager for Daemon {
     ) -> KResult<()> {
         let seq = self.acqseq.next();
         x.set_seq_before_insert(seq);
-        self.queue.lock().map_err(|_| Errno::EINVAL)?.push(seq);
+        self.queue.lock().push(seq);
         self.cond.notify_one();
         Ok(())
     }
@@ -138,7 +138,7 @@ fn acquire_round_trip(c: &mut Criterion) {
         thread::spawn(move || {
             loop {
                 let seq = {
-                    let mut q = daemon.queue.lock().expect("queue");
+                    let mut q = daemon.queue.lock();
                     loop {
                         if stop.load(Ordering::Relaxed) {
                             return;
@@ -146,7 +146,7 @@ fn acquire_round_trip(c: &mut Criterion) {
                         if let Some(s) = q.pop() {
                             break s;
                         }
-                        q = daemon.cond.wait(q).expect("wait");
+                        daemon.cond.wait(&mut q);
                     }
                 };
                 let s = spi.fetch_add(1, Ordering::Relaxed) as u32;

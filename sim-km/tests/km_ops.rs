@@ -83,7 +83,7 @@ fn state_operation_errnos() {
     assert_eq!(k.xfrm.xfrm_state_update(&k.net, &answer_state(0x999, 0, now)), Err(Errno::ESRCH));
     assert_eq!(k.xfrm.xfrm_state_update(&k.net, &answer_state(0x100, 0, now)), Ok(()));
     let found = k.xfrm.xfrm_state_lookup(&k.net, 0, &a4("10.0.0.2"), 0x100, IPPROTO_ESP, AF_INET);
-    assert!(found.is_some_and(|f| std::sync::Arc::ptr_eq(&f, &x)));
+    assert!(found.is_some_and(|f| sim_core::sync::Arc::ptr_eq(&f, &x)));
     assert_eq!(k.xfrm.xfrm_state_delete(&k.net, &x), Ok(()));
     assert_eq!(k.xfrm.xfrm_state_delete(&k.net, &x), Err(Errno::ESRCH));
     assert_eq!(k.xfrm.xfrm_state_flush(&k.net, 0), Err(Errno::ESRCH));
@@ -108,7 +108,7 @@ fn getspi_larval_state_gets_an_spi_and_expires() {
         k.xfrm.xfrm_find_acq(&k.net, mark, 0, 1, 0, IPPROTO_ESP, &d, &s, true, AF_INET).unwrap();
     assert_eq!(x.km_state(), XfrmKmState::Acq);
     let again = k.xfrm.xfrm_find_acq(&k.net, mark, 0, 1, 0, IPPROTO_ESP, &d, &s, true, AF_INET);
-    assert!(again.is_some_and(|a| std::sync::Arc::ptr_eq(&a, &x)));
+    assert!(again.is_some_and(|a| sim_core::sync::Arc::ptr_eq(&a, &x)));
     k.xfrm.xfrm_alloc_spi(&k.net, &x, 0x200, 0x200).unwrap();
     assert_eq!(x.spi(), 0x200);
     assert_eq!(k.xfrm.xfrm_alloc_spi(&k.net, &x, 0x300, 0x3ff), Ok(()));
@@ -240,10 +240,10 @@ fn policy_operation_errnos_and_expiry() {
     info.lft.hard_add_expires_seconds = 100;
     let p = k.xfrm.xfrm_policy_insert(&k.net, XFRM_POLICY_OUT, info, true).unwrap().policy;
     k.clock.advance(Duration::from_secs(4));
-    let notes = km.log.lock().unwrap().policy_notes.clone();
+    let notes = km.log.lock().policy_notes.clone();
     assert_eq!(notes, vec![(XFRM_MSG_POLEXPIRE, 0, XFRM_POLICY_OUT)]);
     k.clock.advance(Duration::from_secs(100));
-    let notes = km.log.lock().unwrap().policy_notes.clone();
+    let notes = km.log.lock().policy_notes.clone();
     assert_eq!(notes.last(), Some(&(XFRM_MSG_POLEXPIRE, 1, XFRM_POLICY_OUT)));
     // Re-announced every 30 s before the hard limit.
     assert_eq!(notes.iter().filter(|n| n.1 == 0).count(), 4);
@@ -282,7 +282,7 @@ fn socket_policy_compiled_by_the_first_manager_that_accepts() {
     assert_eq!(k.xfrm.xfrm_user_policy(&k.net, AF_INET, 17, &opt).unwrap_err(), Errno::EINVAL);
     // A manager without a compiler answers EOPNOTSUPP; the next one compiles.
     register(&k, &TestKm::new("nocompile", &k.xfrm, true));
-    k.xfrm.km().xfrm_register_km(std::sync::Arc::new(Compiler));
+    k.xfrm.km().xfrm_register_km(sim_core::sync::Arc::new(Compiler));
     let (pol, dir) = k.xfrm.xfrm_user_policy(&k.net, AF_INET, 17, &opt).unwrap();
     assert_eq!(dir, XFRM_POLICY_OUT);
     assert!(pol.is_socket_policy());

@@ -8,8 +8,8 @@
 //! growth for 100,000 policies (a counting allocator) next to the kernel's
 //! slab growth (`/proc/meminfo`).
 
+use sim_core::sync::unmodelled::{AtomicIsize, Ordering};
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};

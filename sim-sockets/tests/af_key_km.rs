@@ -3,8 +3,6 @@
 
 mod afk;
 
-use std::sync::Mutex as StdMutex;
-
 use afk::*;
 use sim_core::sync::Arc;
 use sim_core::xfrm::algo_table::KernelProfile;
@@ -122,16 +120,16 @@ fn acquire_exchange_over_pfkey_wakes_the_waiting_sender() {
 /// A key manager standing in for netlink: records every event.
 #[derive(Default)]
 struct Recorder {
-    events: StdMutex<Vec<(u32, u32, u32)>>,
+    events: sim_core::sync::Mutex<Vec<(u32, u32, u32)>>,
 }
 
 impl KeyManager for Recorder {
     fn notify(&self, _x: Option<&Arc<XfrmState>>, c: &KmEvent) -> KResult<()> {
-        self.events.lock().unwrap().push((c.event, c.seq, c.portid));
+        self.events.lock().push((c.event, c.seq, c.portid));
         Ok(())
     }
     fn notify_policy(&self, _xp: Option<&Arc<XfrmPolicy>>, _dir: u8, c: &KmEvent) -> KResult<()> {
-        self.events.lock().unwrap().push((c.event, c.seq, c.portid));
+        self.events.lock().push((c.event, c.seq, c.portid));
         Ok(())
     }
 }
@@ -139,7 +137,7 @@ impl KeyManager for Recorder {
 #[test]
 fn notifications_cross_between_front_ends() {
     let k = kernel(&KernelProfile::FULL);
-    let rec = std::sync::Arc::new(Recorder::default());
+    let rec = sim_core::sync::Arc::new(Recorder::default());
     k.xfrm.km().xfrm_register_km(rec.clone());
     let s = k.open();
     let net = k.kernel.init_net();
@@ -147,7 +145,7 @@ fn notifications_cross_between_front_ends() {
     k.send(&s, &esp_add(3, 31, 0x100, DST)).unwrap();
     k.send(&s, &msg(9, 0, 32, &[])).unwrap();
     assert_eq!(
-        *rec.events.lock().unwrap(),
+        *rec.events.lock(),
         vec![(xfrm_msg::XFRM_MSG_NEWSA, 31, 4242), (xfrm_msg::XFRM_MSG_FLUSHSA, 32, 4242)]
     );
     k.drain(&s);

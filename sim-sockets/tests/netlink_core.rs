@@ -390,7 +390,7 @@ fn blocking_recv_wakes_on_data_and_on_signal() {
     let k = kernel();
     let net = k.init_net();
     let t = k.root_task();
-    let a = std::sync::Arc::new(open(&t, &net));
+    let a = sim_core::sync::Arc::new(open(&t, &net));
     a.bind(&t, &addr(900, 0)).unwrap();
     let reader = {
         let (a, t) = (a.clone(), t.clone());
@@ -404,7 +404,7 @@ fn blocking_recv_wakes_on_data_and_on_signal() {
     assert_eq!(reader.join().unwrap().unwrap().data, e);
 
     let t2 = k.root_task();
-    let b = std::sync::Arc::new(open(&t2, &net));
+    let b = sim_core::sync::Arc::new(open(&t2, &net));
     let reader = {
         let (b, t2) = (b.clone(), t2.clone());
         std::thread::spawn(move || b.recvmsg(&t2, 4096, 0))

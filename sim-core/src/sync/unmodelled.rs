@@ -5,6 +5,8 @@
 pub type Mutex<T> = parking_lot::Mutex<T>;
 pub type MutexGuard<'a, T> = parking_lot::MutexGuard<'a, T>;
 pub type RwLock<T> = parking_lot::RwLock<T>;
-pub use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+pub use std::sync::atomic::{
+    AtomicBool, AtomicIsize, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+};
 pub use std::sync::{Arc, LazyLock, OnceLock};
 pub use std::thread_local;

@@ -3,11 +3,10 @@
 //! answer acquires, and a policy/flow/state for 10.0.0.1 → 10.0.0.2.
 #![allow(dead_code)]
 
-use std::sync::{Arc as StdArc, Condvar, Mutex};
 use std::time::Duration;
 
 use sim_core::rng::KernelRng;
-use sim_core::sync::Arc;
+use sim_core::sync::{Arc, Condvar, Mutex};
 use sim_core::time::Clock;
 use sim_core::xfrm::policy::{XFRM_POLICY_ALLOW, XFRM_POLICY_OUT};
 use sim_core::xfrm::selector::IPPROTO_TCP;
@@ -124,15 +123,15 @@ pub struct Log {
 /// kernel's counter, and accepts acquires unless told otherwise.
 pub struct TestKm {
     pub name: &'static str,
-    pub acqseq: StdArc<XfrmAcqSeq>,
+    pub acqseq: Arc<XfrmAcqSeq>,
     pub accept: bool,
     pub log: Mutex<Log>,
     pub cond: Condvar,
 }
 
 impl TestKm {
-    pub fn new(name: &'static str, xfrm: &Xfrm, accept: bool) -> StdArc<TestKm> {
-        StdArc::new(TestKm {
+    pub fn new(name: &'static str, xfrm: &Xfrm, accept: bool) -> Arc<TestKm> {
+        Arc::new(TestKm {
             name,
             acqseq: xfrm.acqseq(),
             accept,
@@ -142,19 +141,18 @@ impl TestKm {
     }
 
     pub fn acquires(&self) -> Vec<(u32, XfrmStateInfo)> {
-        self.log.lock().unwrap().acquires.clone()
+        self.log.lock().acquires.clone()
     }
 
     pub fn notes(&self) -> Vec<Note> {
-        self.log.lock().unwrap().notes.clone()
+        self.log.lock().notes.clone()
     }
 
     /// Blocks until `n` acquires were seen (a daemon's `recvmsg`).
     pub fn wait_acquires(&self, n: usize) -> Vec<(u32, XfrmStateInfo)> {
-        let mut g = self.log.lock().unwrap();
+        let mut g = self.log.lock();
         while g.acquires.len() < n {
-            let (ng, _) = self.cond.wait_timeout(g, Duration::from_millis(50)).unwrap();
-            g = ng;
+            self.cond.wait_for(&mut g, Duration::from_millis(50));
         }
         g.acquires.clone()
     }
@@ -166,7 +164,7 @@ impl KeyManager for TestKm {
     }
 
     fn notify(&self, x: Option<&Arc<XfrmState>>, c: &KmEvent) -> KResult<()> {
-        self.log.lock().unwrap().notes.push(Note {
+        self.log.lock().notes.push(Note {
             event: c.event,
             data: c.data,
             spi: x.map(|x| x.spi()),
@@ -187,14 +185,14 @@ impl KeyManager for TestKm {
         }
         let seq = self.acqseq.next();
         x.set_seq_before_insert(seq);
-        self.log.lock().unwrap().acquires.push((seq, x.info()));
+        self.log.lock().acquires.push((seq, x.info()));
         self.cond.notify_all();
         Ok(())
     }
 
     fn notify_policy(&self, xp: Option<&Arc<XfrmPolicy>>, dir: u8, c: &KmEvent) -> KResult<()> {
         let _ = xp;
-        self.log.lock().unwrap().policy_notes.push((c.event, c.data, dir));
+        self.log.lock().policy_notes.push((c.event, c.data, dir));
         Ok(())
     }
 
@@ -204,6 +202,6 @@ impl KeyManager for TestKm {
 }
 
 /// Registers `km` on the kernel's list.
-pub fn register(k: &Kernel, km: &StdArc<TestKm>) -> sim_km::KmRegistration {
+pub fn register(k: &Kernel, km: &Arc<TestKm>) -> sim_km::KmRegistration {
     k.xfrm.km().xfrm_register_km(km.clone())
 }
