@@ -27,11 +27,7 @@ fn bundle_spis(d: &XfrmDst) -> Vec<u32> {
 
 #[test]
 fn blocking_lookup_wakes_and_succeeds() {
-    let k = kernel();
-    k.set_larval_drop(0);
-    let km = TestKm::new("daemon", &k.xfrm, true);
-    register(&k, &km);
-    k.add_policy(policy_allow());
+    let (k, km) = kernel_with_km("daemon", true);
 
     let daemon = {
         let (xfrm, net, km, clock) = (k.xfrm.clone(), k.net.clone(), km.clone(), k.clock.clone());
@@ -64,11 +60,7 @@ fn blocking_lookup_wakes_and_succeeds() {
 
 #[test]
 fn eagain_while_acquire_pending_then_success() {
-    let k = kernel();
-    k.set_larval_drop(0);
-    let km = TestKm::new("km", &k.xfrm, true);
-    register(&k, &km);
-    k.add_policy(policy_allow());
+    let (k, km) = kernel_with_km("km", true);
     let task = SignalState::new();
     let fam = sim_core::xfrm::AF_INET;
     for _ in 0..3 {
@@ -136,11 +128,7 @@ fn current_kernel_mode_never_sleeps() {
 
 #[test]
 fn signal_interrupts_sleeping_lookup_with_erestart() {
-    let k = kernel();
-    k.set_larval_drop(0);
-    let km = TestKm::new("silent", &k.xfrm, true);
-    register(&k, &km);
-    k.add_policy(policy_allow());
+    let (k, km) = kernel_with_km("silent", true);
     let task = SignalState::new();
     let sleeper = {
         let (xfrm, net, task) = (k.xfrm.clone(), k.net.clone(), task.clone());
@@ -247,11 +235,7 @@ fn larval_expiry_wakes_sleeper_which_restarts() {
 
 #[test]
 fn two_misses_on_one_flow_make_one_larval_state() {
-    let k = kernel();
-    k.set_larval_drop(0);
-    let km = TestKm::new("km", &k.xfrm, true);
-    register(&k, &km);
-    k.add_policy(policy_allow());
+    let (k, km) = kernel_with_km("km", true);
     let handles: Vec<_> = (0..4)
         .map(|_| {
             let (xfrm, net) = (k.xfrm.clone(), k.net.clone());

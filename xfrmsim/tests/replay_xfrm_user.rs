@@ -8,32 +8,10 @@
 //! the kernel runs differ or Linux fills a run-varying field (add times,
 //! the global acquire sequence number).
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+mod common;
 
+use common::{run_sim, unhex};
 use serde_json::Value;
-
-fn run_sim(script: &str, profile: &str) -> String {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_xfrmsim"))
-        .args(["replay", "--profile", profile])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Fed from another thread: the replies fill the stdout pipe while the
-    // script is still being written.
-    let mut stdin = child.stdin.take().unwrap();
-    let script = script.to_owned();
-    let feeder = std::thread::spawn(move || stdin.write_all(script.as_bytes()).unwrap());
-    let out = child.wait_with_output().unwrap();
-    feeder.join().unwrap();
-    assert!(out.status.success());
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
-}
 
 /// Byte ranges (within one message) Linux fills with run-varying values:
 /// `curlft.add_time` and the acquire sequence number.
@@ -70,7 +48,7 @@ fn compared(dgram: &[u8]) -> Vec<bool> {
 fn check(name: &str, profile: &str, min_datagrams: usize) {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oracle/");
     let read = |suffix: &str| std::fs::read_to_string(format!("{dir}{name}{suffix}")).unwrap();
-    let sim = run_sim(&read(".jsonl"), profile);
+    let sim = run_sim(&read(".jsonl"), &["--profile", profile]);
     let lines =
         |s: &str| s.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).collect::<Vec<_>>();
     let (sim, k1, k2) =

@@ -205,3 +205,15 @@ impl KeyManager for TestKm {
 pub fn register(k: &Kernel, km: &Arc<TestKm>) -> sim_km::KmRegistration {
     k.xfrm.km().xfrm_register_km(km.clone())
 }
+
+/// The setting of the acquire scenarios: larval drop off, one registered
+/// test key manager (`accept`: whether it takes acquires) and the
+/// allow-with-template outbound policy.
+pub fn kernel_with_km(name: &'static str, accept: bool) -> (Kernel, Arc<TestKm>) {
+    let k = kernel();
+    k.set_larval_drop(0);
+    let km = TestKm::new(name, &k.xfrm, accept);
+    register(&k, &km);
+    k.add_policy(policy_allow());
+    (k, km)
+}

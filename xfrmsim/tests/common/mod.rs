@@ -16,8 +16,13 @@ pub fn run_sim(script: &str, args: &[&str]) -> String {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    // Feed the script from another thread: a long run's output fills the
+    // pipe before its input is written, and both sides would block.
+    let mut stdin = child.stdin.take().unwrap();
+    let input = script.to_owned();
+    let feeder = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
     let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap().unwrap();
     assert!(out.status.success());
     String::from_utf8(out.stdout).unwrap()
 }
