@@ -135,13 +135,13 @@ pub fn run_kernel(oracle: &Path, script: &str) -> Result<String, String> {
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("unshare -n python3 replay_kernel.py: {e}"))?;
-    child
-        .stdin
-        .take()
-        .ok_or("no stdin")?
-        .write_all(script.as_bytes())
-        .map_err(|e| e.to_string())?;
+    // Feed the script from another thread: the output of a long script
+    // fills the pipe before its input is written, and both would block.
+    let mut stdin = child.stdin.take().ok_or("no stdin")?;
+    let input = script.to_owned();
+    let feeder = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
     let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    feeder.join().map_err(|_| "stdin feeder panicked")?.map_err(|e| e.to_string())?;
     if !out.status.success() {
         return Err(format!("replay_kernel.py failed: {}", String::from_utf8_lossy(&out.stderr)));
     }
