@@ -11,6 +11,7 @@ pub use errno::{Errno, KResult};
 pub use rng::KernelRng;
 pub mod lockdep;
 pub mod planted;
+pub mod prefetch;
 pub mod rcu;
 pub mod task;
 pub mod time;

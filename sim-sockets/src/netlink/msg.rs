@@ -4,8 +4,7 @@
 //! tail room is too small, as the kernel's return NULL / `-EMSGSIZE`.
 
 use super::wire::{
-    NLA_HDRLEN, NLMSG_HDRLEN, NlMsgHdrRepr, nla_align, nla_total_size, nlmsg_align,
-    nlmsg_total_size,
+    NLA_HDRLEN, NLMSG_HDRLEN, NlMsgHdrRepr, nla_total_size, nlmsg_align, nlmsg_total_size,
 };
 use crate::skbuff::SkBuffMut;
 
@@ -72,17 +71,21 @@ impl SkBuffMut {
         self.trim(at);
     }
 
-    /// `nla_put()`.
+    /// `nla_reserve()`: an attribute header plus `len` zeroed payload
+    /// bytes (aligned); returns the payload's offset.
+    pub fn nla_reserve(&mut self, kind: u16, len: usize) -> Option<usize> {
+        let at = self.put_zeroed(nla_total_size(len))?;
+        let hdr = &mut self.data_mut()[at..at + NLA_HDRLEN];
+        hdr[..2].copy_from_slice(&((NLA_HDRLEN + len) as u16).to_le_bytes());
+        hdr[2..].copy_from_slice(&kind.to_le_bytes());
+        Some(at + NLA_HDRLEN)
+    }
+
+    /// `nla_put()`; returns the attribute's offset.
     pub fn nla_put(&mut self, kind: u16, payload: &[u8]) -> Option<usize> {
-        if self.tailroom() < nla_total_size(payload.len()) {
-            return None;
-        }
-        let len = (NLA_HDRLEN + payload.len()) as u16;
-        let at = self.put_slice(&len.to_le_bytes())?;
-        self.put_slice(&kind.to_le_bytes())?;
-        self.put_slice(payload)?;
-        self.put_zeroed(nla_align(payload.len()) - payload.len())?;
-        Some(at)
+        let at = self.nla_reserve(kind, payload.len())?;
+        self.data_mut()[at..at + payload.len()].copy_from_slice(payload);
+        Some(at - NLA_HDRLEN)
     }
 
     /// `nla_put_u32()`.
@@ -134,5 +137,18 @@ mod tests {
         assert!(s.nlmsg_put(0, 0, 0x20, 13, 0).is_none(), "32 bytes needed, 28 left");
         s.nlmsg_cancel(at);
         assert!(s.is_empty());
+    }
+
+    #[test]
+    fn nla_reserve_pads_and_refuses_past_the_room() {
+        let mut s = SkBuffMut::alloc(16);
+        let at = s.nla_reserve(7, 5).unwrap();
+        assert_eq!(at, 4, "payload follows the header");
+        s.data_mut()[at..at + 5].copy_from_slice(b"hello");
+        assert_eq!(s.data(), &[9, 0, 7, 0, b'h', b'e', b'l', b'l', b'o', 0, 0, 0][..]);
+        assert!(s.nla_reserve(1, 1).is_none(), "8 bytes needed, 4 left");
+        assert_eq!(s.len(), 12, "a refused reserve puts nothing");
+        assert_eq!(s.nla_put(1, &[]), Some(12));
+        assert_eq!(&s.data()[12..], &[4, 0, 1, 0][..]);
     }
 }

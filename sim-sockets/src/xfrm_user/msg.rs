@@ -28,7 +28,9 @@ pub fn put<T>(r: Option<T>) -> KResult<T> {
 
 /// `nla_put(skb, type, sizeof(*s), s)` of a fixed structure.
 pub fn nla_put_struct<R: FixedRepr>(skb: &mut SkBuffMut, kind: u16, s: &R) -> KResult<()> {
-    put(skb.nla_put(kind, &s.to_bytes())).map(drop)
+    let at = put(skb.nla_reserve(kind, R::SIZE))?;
+    s.write_at(&mut skb.data_mut()[at..], 0);
+    Ok(())
 }
 
 /// `nla_put_u8`.

@@ -21,6 +21,7 @@ pub use policy::XfrmPolicy;
 use std::collections::BTreeMap;
 
 use crate::lockdep::{LockClassKey, LockKind, Mutex, SpinLock, SpinLockGuard};
+use crate::prefetch::prefetch_range;
 use crate::sync::Arc;
 use crate::xfrm::addr::{AF_INET, AF_INET6};
 use crate::xfrm::locks::XFRM_POLICY_LOCK;
@@ -44,6 +45,9 @@ pub const XFRM_POLICY_HASHMAX: u32 = 1024 * 1024;
 
 /// Initial buckets of each table (`xfrm_policy_init`: hmask 7).
 pub const XFRM_POLICY_INIT_HMASK: u32 = 7;
+
+/// How many policies ahead `xfrm_policy_walk` prefetches.
+const WALK_PREFETCH_DISTANCE: usize = 4;
 
 /// `struct xfrmk_spdinfo` (`xfrm_spd_getinfo`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -517,7 +521,14 @@ impl PolicyTable {
         }
         let t = self.lock();
         let start = walk.marker.unwrap_or(u64::MAX);
+        // The policies lie wherever they were allocated; asking for the
+        // ones a few steps ahead overlaps the misses a dump would
+        // otherwise take one by one.
+        let mut ahead = t.all.range(..=start).rev().skip(WALK_PREFETCH_DISTANCE);
         for (&id, pol) in t.all.range(..=start).rev() {
+            if let Some((_, next)) = ahead.next() {
+                prefetch_range::<XfrmPolicy>(next);
+            }
             if walk.ptype != XFRM_POLICY_TYPE_ANY && walk.ptype != pol.ptype() {
                 continue;
             }

@@ -101,8 +101,24 @@ macro_rules! wire_struct {
             }
 
             fn write_at(&self, buf: &mut [u8], off: usize) {
-                $crate::xfrm_user::wire::zero_bytes(buf, off, $size);
-                $( <$codec as $crate::xfrm_user::wire::Codec>::put(&self.$field, buf, off + $off); )*
+                // Through a fixed-size window the field offsets are
+                // constants the compiler checks once.  Callers size their
+                // buffers; a short one (a bug, asserted in debug builds)
+                // still never panics in release: it gets what fits.
+                let window = off
+                    .checked_add($size)
+                    .and_then(|end| buf.get_mut(off..end))
+                    .and_then(|w| <&mut [u8; $size]>::try_from(w).ok());
+                match window {
+                    Some(w) => {
+                        w.fill(0);
+                        $( <$codec as $crate::xfrm_user::wire::Codec>::put(&self.$field, w, $off); )*
+                    }
+                    None => {
+                        $crate::xfrm_user::wire::zero_bytes(buf, off, $size);
+                        $( <$codec as $crate::xfrm_user::wire::Codec>::put(&self.$field, buf, off + $off); )*
+                    }
+                }
             }
         }
 

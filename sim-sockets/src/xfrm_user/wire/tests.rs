@@ -314,6 +314,11 @@ fn random_round_trips_keep_every_field_and_zero_padding() {
         }
         assert_eq!(R::from_bytes(&canon).unwrap(), r);
         assert_eq!(R::from_bytes(&canon).unwrap().to_bytes(), canon);
+        // Inside a larger dirty buffer: the same bytes, neighbours kept.
+        let mut big = vec![0xa5u8; R::SIZE + 7];
+        r.write_at(&mut big, 3);
+        assert_eq!(&big[3..3 + R::SIZE], &canon[..]);
+        assert!(big[..3].iter().chain(&big[3 + R::SIZE..]).all(|&b| b == 0xa5));
     }
     let rng = KernelRng::from_seed(0x5eed);
     for _ in 0..200 {
