@@ -28,11 +28,13 @@ use sim_sockets::{Kernel, Socket, Task};
 struct Counting;
 
 static LIVE: AtomicIsize = AtomicIsize::new(0);
+static ALLOCS: AtomicIsize = AtomicIsize::new(0);
 
 // SAFETY: defers to the system allocator; only counts.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
         LIVE.fetch_add(l.size() as isize, Ordering::Relaxed);
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
         // SAFETY: same layout contract as the caller's.
         unsafe { System.alloc(l) }
     }
@@ -43,6 +45,7 @@ unsafe impl GlobalAlloc for Counting {
     }
     unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
         LIVE.fetch_add(new as isize - l.size() as isize, Ordering::Relaxed);
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
         // SAFETY: as `GlobalAlloc::realloc`.
         unsafe { System.realloc(p, l, new) }
     }
@@ -337,6 +340,15 @@ fn per_message(c: &mut Criterion) {
         p.populate(0, 1000);
         let gets: Vec<_> =
             (0..1000).map(|i| policy_id(XFRM_MSG_GETPOLICY, i, NLM_F_REQUEST)).collect();
+        if side == "sim" {
+            let a0 = ALLOCS.load(Ordering::Relaxed);
+            gets.iter().for_each(|r| p.rt(r, 1, 0));
+            let n = ALLOCS.load(Ordering::Relaxed) - a0;
+            eprintln!(
+                "xfrm_user: sim heap allocations per getpolicy round trip: {:.1}",
+                n as f64 / 1000.0
+            );
+        }
         g.bench_function(BenchmarkId::new("getpolicy", side), |b| {
             let mut i = 0;
             b.iter(|| {

@@ -76,11 +76,27 @@ pub struct NetlinkSkbParms {
 /// `NETLINK_SKB_DST`.
 pub const NETLINK_SKB_DST: u32 = 0x8;
 
-/// A queued datagram (`struct sk_buff`): immutable bytes shared between
-/// clones, the memory charged for it, and the netlink control block.
-#[derive(Clone)]
+/// The bytes of an skb: owned by one skb until `skb_clone` shares them
+/// (the kernel's `skb->cloned` and the data reference count), so a
+/// unicast datagram costs one allocation and only clones pay for sharing.
+enum SkbData {
+    Owned(Vec<u8>),
+    Shared(Arc<Vec<u8>>),
+}
+
+impl SkbData {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            SkbData::Owned(v) => v,
+            SkbData::Shared(a) => a,
+        }
+    }
+}
+
+/// A queued datagram (`struct sk_buff`): bytes shared between clones, the
+/// memory charged for it, and the netlink control block.
 pub struct SkBuff {
-    data: Arc<Vec<u8>>,
+    data: SkbData,
     /// `skb->truesize`.
     pub truesize: usize,
     /// The size given to `alloc_skb` (0 for vmalloc-backed buffers, which
@@ -95,7 +111,7 @@ impl SkBuff {
     pub fn new(data: Vec<u8>, alloc_size: usize) -> Self {
         let alloc_size = alloc_size.max(data.len());
         let truesize = skb_truesize(alloc_size);
-        SkBuff { data: Arc::new(data), truesize, alloc_size, cb: NetlinkSkbParms::default() }
+        SkBuff { data: SkbData::Owned(data), truesize, alloc_size, cb: NetlinkSkbParms::default() }
     }
 
     /// `netlink_alloc_large_skb()` for a user message of `len` bytes:
@@ -108,7 +124,12 @@ impl SkBuff {
             return SkBuff::new(data, n);
         }
         let truesize = skb_data_align(data.len()) + SKB_SHINFO_SIZE + SKB_STRUCT_SIZE;
-        SkBuff { data: Arc::new(data), truesize, alloc_size: 0, cb: NetlinkSkbParms::default() }
+        SkBuff {
+            data: SkbData::Owned(data),
+            truesize,
+            alloc_size: 0,
+            cb: NetlinkSkbParms::default(),
+        }
     }
 
     /// `netlink_trim()`: a buffer whose unused room is at least half its
@@ -118,36 +139,59 @@ impl SkBuff {
             return;
         }
         let end = skb_with_overhead(skb_head_size(self.alloc_size));
-        let delta = end.saturating_sub(self.data.len());
+        let delta = end.saturating_sub(self.len());
         if delta * 2 >= self.truesize {
             self.truesize -= delta;
-            self.alloc_size = self.data.len();
+            self.alloc_size = self.len();
         }
     }
 
     /// `skb->data`.
     pub fn data(&self) -> &[u8] {
-        &self.data
+        self.data.bytes()
     }
 
     /// `skb->len`.
     pub fn len(&self) -> usize {
-        self.data.len()
+        self.data().len()
     }
 
     /// `skb->len == 0`.
     pub fn is_empty(&self) -> bool {
-        self.data.is_empty()
+        self.data().is_empty()
     }
 
-    /// The bytes, without a copy when this is the only reference.
+    /// The bytes, without a copy when no clone shares them.
     pub fn into_data(self) -> Vec<u8> {
-        Arc::try_unwrap(self.data).unwrap_or_else(|shared| shared.to_vec())
+        match self.data {
+            SkbData::Owned(v) => v,
+            SkbData::Shared(a) => Arc::try_unwrap(a).unwrap_or_else(|shared| shared.to_vec()),
+        }
     }
 
-    /// `skb_clone()`: shares the data, copies truesize and the control block.
+    /// Makes the data shareable, so that [`SkBuff::clone_skb`] is a
+    /// reference count instead of a copy; senders about to fan a buffer
+    /// out (broadcasts) call it first.
+    pub fn share(&mut self) {
+        if let SkbData::Owned(v) = &mut self.data {
+            self.data = SkbData::Shared(Arc::new(core::mem::take(v)));
+        }
+    }
+
+    /// `skb_clone()`: shares the data (copies it if [`SkBuff::share`] was
+    /// not called), copies truesize and the control block.
     pub fn clone_skb(&self) -> SkBuff {
-        self.clone()
+        let data = match &self.data {
+            SkbData::Owned(v) => SkbData::Owned(v.clone()),
+            SkbData::Shared(a) => SkbData::Shared(a.clone()),
+        };
+        SkBuff { data, truesize: self.truesize, alloc_size: self.alloc_size, cb: self.cb.clone() }
+    }
+}
+
+impl Clone for SkBuff {
+    fn clone(&self) -> Self {
+        self.clone_skb()
     }
 }
 

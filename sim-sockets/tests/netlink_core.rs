@@ -258,7 +258,7 @@ fn unicast_and_broadcast_stay_in_their_namespace() {
     let m2 = msg(T_MCAST, NLM_F_REQUEST, 2, &[2, 0, 0, 0]);
     s1.sendto(&t, &m2, 0, None).unwrap();
     let r = l1b.recvmsg(&t, 4096, MSG_DONTWAIT).unwrap();
-    assert_eq!(r.name, addr(0, 0b10).to_vec());
+    assert_eq!(&r.name[..], &addr(0, 0b10)[..]);
     // Unicast echo returns to the sender only.
     let e = msg(T_ECHO, NLM_F_REQUEST, 3, &[9, 0, 0, 0]);
     s1.sendto(&t, &e, 0, None).unwrap();
@@ -270,7 +270,7 @@ fn unicast_and_broadcast_stay_in_their_namespace() {
     s2.bind(&t, &addr(55, 0)).unwrap();
     s2.sendto(&t, &e, 0, Some(&addr(101, 0))).unwrap();
     let r = l1b.recvmsg(&t, 4096, MSG_DONTWAIT).unwrap();
-    assert_eq!((r.data, r.name), (e.clone(), addr(55, 0).to_vec()));
+    assert_eq!((r.data, r.name.to_vec()), (e.clone(), addr(55, 0).to_vec()));
     // User-to-group send reaches user listeners of the group.
     s2.sendto(&t, &e, 0, Some(&addr(0, 1))).unwrap();
     assert_eq!(drain(&l1, &t, 4096), vec![Ok(e.clone())]);
@@ -381,7 +381,7 @@ fn peek_and_trunc_lengths() {
     a.sendto(&t, &e, 0, None).unwrap();
     let r = a.recvmsg(&t, 100, MSG_DONTWAIT).unwrap();
     assert_eq!((r.ret, r.msg_flags), (56, 0));
-    assert_eq!(r.name, addr(0, 0).to_vec());
+    assert_eq!(&r.name[..], &addr(0, 0)[..]);
     assert_eq!(a.recvmsg(&t, 100, MSG_OOB | MSG_DONTWAIT), Err(Errno::EOPNOTSUPP));
 }
 

@@ -47,6 +47,8 @@ impl PfkeySkb {
         let pre = pfk.profile.name == "debian-6.1";
         let mut skb = SkBuff::new(data, alloc);
         skb.truesize = pfkey_truesize(pre, alloc.max(skb.len()));
+        // Every PF_KEY message is queued through pfkey_broadcast_one.
+        skb.share();
         PfkeySkb { skb }
     }
 

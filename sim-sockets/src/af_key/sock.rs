@@ -16,7 +16,7 @@ use super::wire::consts::PF_KEY_V2;
 use super::{PfKeyInner, broadcast, pfkey_process};
 use crate::socket::{
     AF_KEY, MSG_DONTWAIT, MSG_PEEK, MSG_TRUNC, MsgHdr, NetProtoFamily, ProtoOps, RecvMsg, SOCK_RAW,
-    Sock, Task,
+    Sock, SockName, Task,
 };
 
 /// `pfk->dump_lock`.
@@ -205,7 +205,7 @@ pub fn pfkey_recvmsg(sk: &Arc<PfkeySock>, task: &Task, len: usize, flags: i32) -
         let _ = pfkey_do_dump(sk);
     }
     sk.sk.rmem_uncharge(held);
-    Ok(RecvMsg { ret, data, name: Vec::new(), msg_flags })
+    Ok(RecvMsg { ret, data, name: SockName::default(), msg_flags })
 }
 
 /// `pfkey_release()` + `pfkey_sock_destruct()`: unlink, orphan, wait a

@@ -15,7 +15,7 @@ use sim_netns::{CAP_NET_ADMIN, Net};
 
 use crate::kernel::Kernel;
 use crate::socket::{
-    MSG_DONTWAIT, MsgHdr, NetProtoFamily, ProtoOps, RecvMsg, SOCK_DGRAM, Sock, Task,
+    MSG_DONTWAIT, MsgHdr, NetProtoFamily, ProtoOps, RecvMsg, SOCK_DGRAM, Sock, SockName, Task,
 };
 
 /// `SOL_IP`.
@@ -235,6 +235,6 @@ impl ProtoOps for InetSocket {
     fn recvmsg(&self, task: &Task, len: usize, flags: i32) -> KResult<RecvMsg> {
         let skb = self.0.sk.skb_recv_datagram(task, flags)?;
         let data = skb.data().get(..len.min(skb.len())).unwrap_or_default().to_vec();
-        Ok(RecvMsg { ret: data.len(), data, name: Vec::new(), msg_flags: 0 })
+        Ok(RecvMsg { ret: data.len(), data, name: SockName::default(), msg_flags: 0 })
     }
 }

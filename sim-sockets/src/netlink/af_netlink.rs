@@ -12,7 +12,7 @@ use super::*;
 use crate::skbuff::{NETLINK_SKB_DST, SkBuff};
 use crate::socket::{
     AF_NETLINK, AF_UNSPEC, MSG_DONTWAIT, MSG_OOB, MSG_TRUNC, MsgHdr, NetProtoFamily, ProtoOps,
-    RecvMsg, SOCK_DGRAM, SOCK_RAW, Sock, Task,
+    RecvMsg, SOCK_DGRAM, SOCK_RAW, Sock, SockName, Task,
 };
 use sim_core::rcu::{RcuList, rcu_read_lock, synchronize_rcu};
 use sim_core::wait::WaitQueue;
@@ -693,6 +693,7 @@ pub fn netlink_broadcast(
 ) -> KResult<()> {
     let _span = tracing::trace_span!("netlink_broadcast").entered();
     skb.netlink_trim();
+    skb.share();
     let mut delivered = false;
     let mut delivery_failure = false;
     let net_id = ssk.sk.net.id();
@@ -793,6 +794,7 @@ fn netlink_sendmsg(nlk: &Arc<NetlinkSock>, task: &Task, msg: &MsgHdr<'_>) -> KRe
     skb.cb.creds = Some(task.cred().clone());
     skb.cb.flags = skb_flags;
     if dst_group != 0 {
+        skb.share();
         let _ = netlink_broadcast(nlk, skb.clone_skb(), dst_portid, dst_group);
     }
     netlink_unicast(nlk, skb, dst_portid, msg.flags & MSG_DONTWAIT != 0, Some(task))
@@ -823,8 +825,9 @@ fn netlink_recvmsg(
         msg_flags |= MSG_TRUNC;
         copied = len;
     }
-    let name =
-        SockaddrNl::new(skb.cb.portid, netlink_group_mask(skb.cb.dst_group)).to_bytes().to_vec();
+    let name = SockName::new(
+        &SockaddrNl::new(skb.cb.portid, netlink_group_mask(skb.cb.dst_group)).to_bytes(),
+    );
     let ret = if flags & MSG_TRUNC != 0 { skb.len() } else { copied };
     let mut data = skb.into_data();
     data.truncate(copied);

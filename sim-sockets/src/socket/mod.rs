@@ -114,9 +114,44 @@ pub struct RecvMsg {
     /// The bytes copied (at most the buffer length).
     pub data: Vec<u8>,
     /// `msg_name` as filled in.
-    pub name: Vec<u8>,
+    pub name: SockName,
     /// `msg_flags` (`MSG_TRUNC` when the datagram did not fit).
     pub msg_flags: i32,
+}
+
+/// A socket address as `recvmsg` fills `msg_name` in: at most
+/// `sizeof(struct sockaddr_storage)`'s useful part (a `sockaddr_in6`, 28
+/// bytes), kept inline since every received datagram carries one.
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
+pub struct SockName {
+    len: u8,
+    bytes: [u8; SockName::CAPACITY],
+}
+
+impl SockName {
+    /// The longest address kept (`struct sockaddr_in6`).
+    pub const CAPACITY: usize = 28;
+
+    /// The first [`SockName::CAPACITY`] bytes of `addr`.
+    pub fn new(addr: &[u8]) -> Self {
+        let n = addr.len().min(Self::CAPACITY);
+        let mut bytes = [0; Self::CAPACITY];
+        bytes[..n].copy_from_slice(&addr[..n]);
+        SockName { len: n as u8, bytes }
+    }
+}
+
+impl core::ops::Deref for SockName {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+}
+
+impl core::fmt::Debug for SockName {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
 }
 
 /// `struct proto_ops`: one protocol family's socket operations. The

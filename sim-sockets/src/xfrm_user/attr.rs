@@ -12,7 +12,7 @@
 
 use sim_core::Errno;
 
-use super::uapi::{NlaPolicy, NlaPolicyTable, NlaType};
+use super::uapi::{NlaPolicy, NlaPolicyTable, NlaType, XFRMA_MAX};
 use super::wire::align4;
 
 /// `NLMSG_HDRLEN`.
@@ -128,26 +128,53 @@ impl<'a> NlAttr<'a> {
     }
 }
 
-/// The `attrs[]` array: the last attribute of each known type.
+/// Where one attribute of `attrs[]` lies in the attribute stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Slot {
+    /// Offset of the `nlattr` header in the stream.
+    pos: u32,
+    /// `nla_len` (header included).
+    nla_len: u16,
+    /// Raw `nla_type`.
+    nla_type: u16,
+}
+
+/// The `attrs[]` array: the last attribute of each known type.  Like the
+/// kernel's `struct nlattr *attrs[XFRMA_MAX + 1]` it lives on the stack
+/// and points into the message: each slot is a position in the stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct XfrmAttrs<'a> {
-    tb: Vec<Option<NlAttr<'a>>>,
+    /// The attribute stream.
+    data: &'a [u8],
+    /// Offset of the stream from the start of the message.
+    data_offset: usize,
+    maxtype: u16,
+    tb: [Option<Slot>; XFRMA_MAX as usize + 1],
 }
 
 impl<'a> XfrmAttrs<'a> {
-    /// An empty array for types `0..=maxtype`.
-    pub fn new(maxtype: u16) -> Self {
-        Self { tb: vec![None; maxtype as usize + 1] }
+    /// An empty array for types `0..=maxtype` (at most `XFRMA_MAX`) over
+    /// the stream `data`, found `data_offset` bytes into the message.
+    pub fn new(maxtype: u16, data: &'a [u8], data_offset: usize) -> Self {
+        Self {
+            data,
+            data_offset,
+            maxtype: maxtype.min(XFRMA_MAX),
+            tb: [None; XFRMA_MAX as usize + 1],
+        }
     }
 
     /// `attrs[type]`.
-    pub fn get(&self, nla_type: u16) -> Option<&NlAttr<'a>> {
-        self.tb.get(nla_type as usize).and_then(Option::as_ref)
+    pub fn get(&self, nla_type: u16) -> Option<NlAttr<'a>> {
+        let s = (*self.tb.get(nla_type as usize)?)?;
+        let pos = s.pos as usize;
+        let payload = self.data.get(pos + NLA_HDRLEN..pos + usize::from(s.nla_len))?;
+        Some(NlAttr { offset: self.data_offset + pos, nla_type: s.nla_type, payload })
     }
 
     /// `attrs[type] != NULL`.
     pub fn has(&self, nla_type: u16) -> bool {
-        self.get(nla_type).is_some()
+        self.tb.get(nla_type as usize).is_some_and(Option::is_some)
     }
 
     /// `attrs[type]`'s payload.
@@ -157,24 +184,30 @@ impl<'a> XfrmAttrs<'a> {
 
     /// `nla_get_u8` of `attrs[type]`.
     pub fn u8(&self, nla_type: u16) -> Option<u8> {
-        self.get(nla_type).map(NlAttr::get_u8)
+        self.get(nla_type).map(|a| a.get_u8())
     }
 
     /// `nla_get_u32` of `attrs[type]`.
     pub fn u32(&self, nla_type: u16) -> Option<u32> {
-        self.get(nla_type).map(NlAttr::get_u32)
+        self.get(nla_type).map(|a| a.get_u32())
     }
 
-    /// Stores an attribute (test and builder use; the parser calls it too).
-    pub fn set(&mut self, attr: NlAttr<'a>) {
-        if let Some(slot) = self.tb.get_mut(attr.kind() as usize) {
-            *slot = Some(attr);
+    /// Stores the attribute whose header is at `pos` in the stream.
+    fn set(&mut self, pos: usize, nla_len: usize, nla_type: u16) {
+        let kind = nla_type & NLA_TYPE_MASK;
+        if kind > self.maxtype {
+            return;
+        }
+        if let (Some(slot), Ok(pos), Ok(nla_len)) =
+            (self.tb.get_mut(kind as usize), u32::try_from(pos), u16::try_from(nla_len))
+        {
+            *slot = Some(Slot { pos, nla_len, nla_type });
         }
     }
 
     /// Present attributes in type order.
-    pub fn iter(&self) -> impl Iterator<Item = &NlAttr<'a>> {
-        self.tb.iter().flatten()
+    pub fn iter(&self) -> impl Iterator<Item = NlAttr<'a>> + '_ {
+        (0..self.tb.len() as u16).filter_map(|t| self.get(t))
     }
 }
 
@@ -254,7 +287,7 @@ pub fn nla_parse_deprecated<'a>(
     data_offset: usize,
     table: &NlaPolicyTable,
 ) -> Result<ParsedAttrs<'a>, ExtAckError> {
-    let mut attrs = XfrmAttrs::new(table.maxtype());
+    let mut attrs = XfrmAttrs::new(table.maxtype(), data, data_offset);
     let mut pos = 0usize;
     let mut rem = data.len() as isize;
     // nla_for_each_attr / nla_ok
@@ -270,7 +303,7 @@ pub fn nla_parse_deprecated<'a>(
         let ty = attr.kind();
         if ty != 0 && ty <= table.maxtype() {
             validate_nla(&attr, table)?;
-            attrs.set(attr);
+            attrs.set(pos, nla_len, nla_type);
         }
         let total = align4(nla_len);
         rem -= total as isize;
