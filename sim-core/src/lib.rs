@@ -3,6 +3,7 @@
 //! types, algorithm tables and the SAD/SPD table structures.
 
 pub mod errno;
+pub mod hashmap;
 pub mod rng;
 #[doc(hidden)]
 pub mod sync;

@@ -7,7 +7,7 @@
 //! `net_generic` slot registered by [`crate::Xfrm::new`] (see
 //! docs/differences.md).
 
-use std::collections::HashMap;
+use sim_core::hashmap::WordHashMap;
 
 use sim_core::lockdep::{LockClassKey, LockKind, SpinLock};
 use sim_core::sync::atomic::{AtomicU8, AtomicU64, Ordering};
@@ -52,9 +52,9 @@ pub struct XfrmKmNet {
     pub stats: XfrmMib,
     lookup_mode: AtomicU8,
     /// `x->mtimer` of each state that has one, by state address.
-    pub(crate) state_timers: Mutex<HashMap<usize, Timer>>,
+    pub(crate) state_timers: Mutex<WordHashMap<usize, Timer>>,
     /// `xp->timer` of each policy that has one, by policy address.
-    pub(crate) policy_timers: Mutex<HashMap<usize, Timer>>,
+    pub(crate) policy_timers: Mutex<WordHashMap<usize, Timer>>,
     pub(crate) find_lock: SpinLock<()>,
 }
 
@@ -78,8 +78,8 @@ impl XfrmKmNet {
             waitq_events: AtomicU64::new(0),
             stats: XfrmMib::new(),
             lookup_mode: AtomicU8::new(XfrmLookupMode::Sleeping as u8),
-            state_timers: Mutex::new(HashMap::new()),
-            policy_timers: Mutex::new(HashMap::new()),
+            state_timers: Mutex::new(WordHashMap::default()),
+            policy_timers: Mutex::new(WordHashMap::default()),
             find_lock: SpinLock::new(&XFRM_STATE_FIND_LOCK, ()),
         }
     }

@@ -556,9 +556,10 @@ impl Xfrm {
         id: u32,
         delete: bool,
     ) -> KResult<Arc<XfrmPolicy>> {
-        let d = self.pernet(net)?;
+        // Only a delete touches the layer's per-namespace data (timers).
+        let d = if delete { Some(self.pernet(net)?) } else { None };
         let p = net.xfrm.policy.xfrm_policy_byid(mark, if_id, ptype, dir, id, delete)?;
-        if delete {
+        if let Some(d) = d {
             d.cancel_policy_timer(&p);
         }
         Ok(p)
@@ -578,9 +579,10 @@ impl Xfrm {
         ctx: Option<&XfrmSecCtx>,
         delete: bool,
     ) -> KResult<Arc<XfrmPolicy>> {
-        let d = self.pernet(net)?;
+        // Only a delete touches the layer's per-namespace data (timers).
+        let d = if delete { Some(self.pernet(net)?) } else { None };
         let p = net.xfrm.policy.xfrm_policy_bysel_ctx(mark, if_id, ptype, dir, sel, ctx, delete)?;
-        if delete {
+        if let Some(d) = d {
             d.cancel_policy_timer(&p);
         }
         Ok(p)

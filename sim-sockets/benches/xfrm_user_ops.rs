@@ -312,12 +312,47 @@ fn sides() -> Vec<(&'static str, Pair, Option<Sim>)> {
     v
 }
 
+/// Heap allocations per round trip of `reqs` (each answered by `replies`
+/// datagrams and `notes` notifications), printed for the simulation.
+fn report_allocs(
+    side: &str,
+    what: &str,
+    p: &mut Pair,
+    reqs: &[Vec<u8>],
+    replies: usize,
+    notes: usize,
+) {
+    if side != "sim" {
+        return;
+    }
+    let a0 = ALLOCS.load(Ordering::Relaxed);
+    reqs.iter().for_each(|r| p.rt(r, replies, notes));
+    let n = ALLOCS.load(Ordering::Relaxed) - a0;
+    eprintln!(
+        "xfrm_user: sim heap allocations per {what} round trip: {:.1}",
+        n as f64 / reqs.len() as f64
+    );
+}
+
 /// Per-message operations, chunked so the tables stay near the same size
 /// on both sides (ALLOCSPI is O(larval states) in Linux).
 fn per_message(c: &mut Criterion) {
     const CHUNK: u64 = 2000;
     let mut g = c.benchmark_group("xfrm_user");
     for (side, mut p, _sim) in sides() {
+        let adds: Vec<_> = (0..1000).map(|i| newpolicy(i, NLM_F_REQUEST | NLM_F_ACK)).collect();
+        report_allocs(side, "newpolicy", &mut p, &adds, 1, 1);
+        let dels: Vec<_> = (0..1000)
+            .map(|i| policy_id(XFRM_MSG_DELPOLICY, i, NLM_F_REQUEST | NLM_F_ACK))
+            .collect();
+        report_allocs(side, "delpolicy", &mut p, &dels, 1, 1);
+        p.populate(0, 1000);
+        let gets: Vec<_> =
+            (0..1000).map(|i| policy_id(XFRM_MSG_GETPOLICY, i, NLM_F_REQUEST)).collect();
+        report_allocs(side, "getpolicy", &mut p, &gets, 1, 0);
+        p.flush();
+        report_allocs(side, "allocspi", &mut p, &(0..1000).map(allocspi).collect::<Vec<_>>(), 1, 0);
+        p.flush();
         g.bench_function(BenchmarkId::new("newpolicy", side), |b| {
             b.iter_custom(|iters| {
                 let mut t = Duration::ZERO;
@@ -340,15 +375,6 @@ fn per_message(c: &mut Criterion) {
         p.populate(0, 1000);
         let gets: Vec<_> =
             (0..1000).map(|i| policy_id(XFRM_MSG_GETPOLICY, i, NLM_F_REQUEST)).collect();
-        if side == "sim" {
-            let a0 = ALLOCS.load(Ordering::Relaxed);
-            gets.iter().for_each(|r| p.rt(r, 1, 0));
-            let n = ALLOCS.load(Ordering::Relaxed) - a0;
-            eprintln!(
-                "xfrm_user: sim heap allocations per getpolicy round trip: {:.1}",
-                n as f64 / 1000.0
-            );
-        }
         g.bench_function(BenchmarkId::new("getpolicy", side), |b| {
             let mut i = 0;
             b.iter(|| {

@@ -139,57 +139,7 @@ impl<T> ArcCellOption<T> {
     }
 }
 
-/// The hasher of [`ConcurrentMap`]: the keys are small integers (port ids,
-/// namespace ids, protocol numbers), so a multiply-rotate word hasher
-/// (FxHash's) is enough, several times cheaper than SipHash, and the same
-/// in every run, as the rest of the simulation is for a given seed.
-#[derive(Default, Clone, Copy)]
-pub struct WordHasher(u64);
-
-impl WordHasher {
-    const K: u64 = 0x517c_c1b7_2722_0a95;
-
-    #[inline]
-    fn add(&mut self, w: u64) {
-        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(Self::K);
-    }
-}
-
-impl std::hash::Hasher for WordHasher {
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for c in bytes.chunks(8) {
-            let mut w = [0u8; 8];
-            w[..c.len()].copy_from_slice(c);
-            self.add(u64::from_le_bytes(w));
-        }
-    }
-    #[inline]
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-    #[inline]
-    fn write_u16(&mut self, i: u16) {
-        self.add(u64::from(i));
-    }
-    #[inline]
-    fn write_u32(&mut self, i: u32) {
-        self.add(u64::from(i));
-    }
-    #[inline]
-    fn write_u64(&mut self, i: u64) {
-        self.add(i);
-    }
-    #[inline]
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-}
-
-type WordHash = std::hash::BuildHasherDefault<WordHasher>;
+use crate::hashmap::WordHash;
 
 /// A concurrent hash map (dashmap) for registries Linux keeps in hash tables
 /// with their own locks. Under loom: a sharded `RwLock<HashMap>`.

@@ -123,8 +123,7 @@ pub fn xfrm_user_rcv_msg(
     let Some(doit) = xfrm_doit(req.nlmsg_type) else {
         return Err(Errno::EINVAL);
     };
-    let net = rcv.ksk.net().clone();
-    let c = Ctx { u, rcv, nlh, req: &req, net: &net };
+    let c = Ctx { u, rcv, nlh, req: &req, net: rcv.ksk.net() };
     doit(&c, extack)
 }
 
@@ -132,8 +131,7 @@ pub fn xfrm_user_rcv_msg(
 /// processed under `xfrm_cfg_mutex`.
 pub fn xfrm_netlink_rcv(u: &XfrmUser, rcv: &NetlinkRcv<'_>) {
     let _span = tracing::trace_span!("xfrm_netlink_rcv").entered();
-    let net = rcv.ksk.net().clone();
-    let _cfg = net.xfrm.xfrm_cfg_mutex.lock();
+    let _cfg = rcv.ksk.net().xfrm.xfrm_cfg_mutex.lock();
     netlink_rcv_skb(rcv, |rcv, nlh, extack| xfrm_user_rcv_msg(u, rcv, nlh, extack));
 }
 

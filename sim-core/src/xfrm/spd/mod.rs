@@ -20,6 +20,7 @@ pub use policy::XfrmPolicy;
 
 use std::collections::BTreeMap;
 
+use crate::hashmap::WordHashMap;
 use crate::lockdep::{LockClassKey, LockKind, Mutex, SpinLock, SpinLockGuard};
 use crate::prefetch::prefetch_range;
 use crate::sync::Arc;
@@ -123,7 +124,7 @@ struct Spd {
     next_all_id: u64,
     /// `policy_byidx` (a map by index; `idx_hmask` keeps the bucket count
     /// the kernel reports and resizes).
-    byidx: BTreeMap<u32, Arc<XfrmPolicy>>,
+    byidx: WordHashMap<u32, Arc<XfrmPolicy>>,
     idx_hmask: u32,
     /// `policy_bydst[dir]`.
     bydst: [DirHash; XFRM_POLICY_MAX as usize],
@@ -305,7 +306,7 @@ impl PolicyTable {
                 Spd {
                     all: BTreeMap::new(),
                     next_all_id: 1,
-                    byidx: BTreeMap::new(),
+                    byidx: WordHashMap::default(),
                     idx_hmask: XFRM_POLICY_INIT_HMASK,
                     bydst,
                     inexact: BTreeMap::new(),
@@ -345,7 +346,7 @@ impl PolicyTable {
             return Err(Errno::EINVAL);
         }
         let new = Arc::new(XfrmPolicy::new(info));
-        let replaced = {
+        let (replaced, should_resize) = {
             let mut t = self.lock();
             let spd = &mut *t;
             let d = spd.bydst.get_mut(usize::from(dir)).ok_or(Errno::EINVAL)?;
@@ -376,15 +377,14 @@ impl PolicyTable {
             new.set_index(index);
             spd.byidx.insert(index, new.clone());
             new.set_times(now, 0);
-            delpol
+            let grow = delpol.is_none() && spd.bydst_should_resize(usize::from(dir));
+            (delpol, grow)
         };
-        match &replaced {
-            Some(old) => old.kill(),
-            None => {
-                if self.lock().bydst_should_resize(usize::from(dir)) {
-                    self.xfrm_hash_resize();
-                }
-            }
+        if let Some(old) = &replaced {
+            old.kill();
+        }
+        if should_resize {
+            self.xfrm_hash_resize();
         }
         Ok(PolicyInsert { policy: new, replaced })
     }
