@@ -588,6 +588,9 @@ pub fn verify_migrate(attrs: &XfrmAttrs<'_>) -> VerifyResult {
 /// How `xfrm_user_rcv_msg` goes on with a message that passed the
 /// generic checks.
 #[derive(Debug, Clone, PartialEq, Eq)]
+// The parsed request carries `attrs[]` by value, on the stack as the
+// kernel's array is; boxing it would cost every request an allocation.
+#[allow(clippy::large_enum_variant)]
 pub enum XfrmRequest<'a> {
     /// GETSA/GETPOLICY with `NLM_F_DUMP`: start a dump (attributes are not
     /// parsed here).
