@@ -18,7 +18,9 @@
 //! Under `--cfg xfrmsim_loom` there is no real time: [`Clock::new_real`]
 //! returns a virtual clock.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::hashmap::WordHashMap;
 use std::time::Duration;
 
 use crate::lockdep;
@@ -29,7 +31,7 @@ use crate::sync::{Arc, Condvar, Mutex, MutexGuard};
 pub const VIRTUAL_BOOT_EPOCH: u64 = 1_700_000_000;
 
 /// A timer callback (`timer->function`).
-type Callback = Arc<Box<dyn Fn() + Send + Sync>>;
+type Callback = Arc<dyn Fn() + Send + Sync>;
 
 /// One timer's bookkeeping, under the base lock.
 struct TimerEntry {
@@ -47,7 +49,7 @@ struct BaseState {
     /// Virtual clocks only: the current time since boot.
     now: Duration,
     queue: BTreeMap<(Duration, u64), u64>,
-    timers: HashMap<u64, TimerEntry>,
+    timers: WordHashMap<u64, TimerEntry>,
     next_seq: u64,
     next_id: u64,
     /// Real clocks: the softirq thread exits when set.
@@ -222,7 +224,11 @@ impl Clock {
         st.next_id += 1;
         st.timers.insert(
             id,
-            TimerEntry { callback: Arc::new(Box::new(callback)), armed: None, running: None },
+            TimerEntry {
+                callback: crate::arc_dyn!(callback => dyn Fn() + Send + Sync),
+                armed: None,
+                running: None,
+            },
         );
         drop(st);
         Timer { clock: self.clone(), id }

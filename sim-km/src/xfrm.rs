@@ -240,13 +240,16 @@ impl Xfrm {
     /// `hrtimer_start(&x->mtimer, secs)`.
     fn arm_state_timer(&self, net: &Arc<Net>, d: &XfrmKmNet, x: &Arc<XfrmState>, secs: u64) {
         let mut timers = d.state_timers.lock();
-        let t = timers.entry(state_key(x)).or_insert_with(|| {
-            let xfrm = self.clone();
-            let net = net.clone();
-            let x = x.clone();
-            self.inner.clock.timer(move || xfrm.xfrm_timer_handler(&net, &x))
-        });
+        let t = timers.entry(state_key(x)).or_insert_with(|| self.state_timer(net, x));
         t.mod_timer_in(Duration::from_secs(secs));
+    }
+
+    /// `hrtimer_setup(&x->mtimer, xfrm_timer_handler)`: not yet armed.
+    fn state_timer(&self, net: &Arc<Net>, x: &Arc<XfrmState>) -> sim_core::time::Timer {
+        let xfrm = self.clone();
+        let net = net.clone();
+        let x = x.clone();
+        self.inner.clock.timer(move || xfrm.xfrm_timer_handler(&net, &x))
     }
 
     /// `xfrm_timer_handler` (softirq): the SAD's lifetime logic with this
@@ -434,9 +437,16 @@ impl Xfrm {
             let _g = d.find_lock.lock_bh();
             sad.xfrm_find_acq(&a, create, self.now())?
         };
-        if !d.state_timers.lock().contains_key(&state_key(&x)) {
-            let secs = x.lock_bh().lft.hard_add_expires_seconds;
-            self.arm_state(net, &d, &x, secs);
+        // A larval state found again keeps its running timer; a new one
+        // gets `mtimer` armed for its acquire lifetime.
+        let lft = x.lock_bh().lft;
+        if has_time_limit(&lft) || lft.hard_add_expires_seconds == 0 {
+            let mut timers = d.state_timers.lock();
+            if let std::collections::hash_map::Entry::Vacant(v) = timers.entry(state_key(&x)) {
+                let t = self.state_timer(net, &x);
+                t.mod_timer_in(Duration::from_secs(lft.hard_add_expires_seconds));
+                v.insert(t);
+            }
         }
         Some(x)
     }

@@ -334,8 +334,68 @@ fn report_allocs(
     );
 }
 
-/// Per-message operations, chunked so the tables stay near the same size
-/// on both sides (ALLOCSPI is O(larval states) in Linux).
+/// One of the per-message operations, timed over `n` messages with its
+/// setup and cleanup outside the clock.
+#[derive(Clone, Copy)]
+enum Op {
+    /// NEWPOLICY with ACK (reply + notification); the SPD is flushed after.
+    NewPolicy,
+    /// GETPOLICY of one of 1,000 installed policies (installed by the
+    /// caller with `Pair::populate(0, 1000)`).
+    GetPolicy,
+    /// DELPOLICY with ACK of `n` policies installed just before.
+    DelPolicy,
+    /// ALLOCSPI of a fresh larval state; the SAD is flushed after.
+    AllocSpi,
+}
+
+impl Op {
+    const ALL: [(Op, &'static str); 4] = [
+        (Op::NewPolicy, "newpolicy"),
+        (Op::GetPolicy, "getpolicy"),
+        (Op::DelPolicy, "delpolicy"),
+        (Op::AllocSpi, "allocspi"),
+    ];
+
+    /// Time for `n` (≤ 2,000, so the tables stay near the same size on
+    /// both sides: ALLOCSPI is O(larval states) in Linux) messages.
+    fn time(self, p: &mut Pair, n: u32, gets_from: u32) -> Duration {
+        let (reqs, replies, notes): (Vec<_>, _, _) = match self {
+            Op::NewPolicy => {
+                ((0..n).map(|i| newpolicy(i, NLM_F_REQUEST | NLM_F_ACK)).collect(), 1, 1)
+            }
+            Op::GetPolicy => (
+                (0..n)
+                    .map(|i| policy_id(XFRM_MSG_GETPOLICY, (gets_from + i) % 1000, NLM_F_REQUEST))
+                    .collect(),
+                1,
+                0,
+            ),
+            Op::DelPolicy => {
+                p.populate(0, n);
+                (
+                    (0..n)
+                        .map(|i| policy_id(XFRM_MSG_DELPOLICY, i, NLM_F_REQUEST | NLM_F_ACK))
+                        .collect(),
+                    1,
+                    1,
+                )
+            }
+            Op::AllocSpi => ((0..n).map(allocspi).collect(), 1, 0),
+        };
+        let s = Instant::now();
+        for r in &reqs {
+            p.rt(r, replies, notes);
+        }
+        let t = s.elapsed();
+        if matches!(self, Op::NewPolicy | Op::AllocSpi) {
+            p.flush();
+        }
+        t
+    }
+}
+
+/// Per-message operations through criterion, one side after the other.
 fn per_message(c: &mut Criterion) {
     const CHUNK: u64 = 2000;
     let mut g = c.benchmark_group("xfrm_user");
@@ -353,76 +413,81 @@ fn per_message(c: &mut Criterion) {
         p.flush();
         report_allocs(side, "allocspi", &mut p, &(0..1000).map(allocspi).collect::<Vec<_>>(), 1, 0);
         p.flush();
-        g.bench_function(BenchmarkId::new("newpolicy", side), |b| {
-            b.iter_custom(|iters| {
-                let mut t = Duration::ZERO;
-                let mut done = 0;
-                while done < iters {
-                    let n = (iters - done).min(CHUNK) as u32;
-                    let reqs: Vec<_> =
-                        (0..n).map(|i| newpolicy(i, NLM_F_REQUEST | NLM_F_ACK)).collect();
-                    let s = Instant::now();
-                    for r in &reqs {
-                        p.rt(r, 1, 1);
+        for (op, name) in Op::ALL {
+            if matches!(op, Op::GetPolicy) {
+                p.populate(0, 1000);
+            }
+            g.bench_function(BenchmarkId::new(name, side), |b| {
+                b.iter_custom(|iters| {
+                    let mut t = Duration::ZERO;
+                    let mut done = 0;
+                    while done < iters {
+                        let n = (iters - done).min(CHUNK) as u32;
+                        t += op.time(&mut p, n, done as u32);
+                        done += u64::from(n);
                     }
-                    t += s.elapsed();
-                    p.flush();
-                    done += u64::from(n);
-                }
-                t
-            })
-        });
-        p.populate(0, 1000);
-        let gets: Vec<_> =
-            (0..1000).map(|i| policy_id(XFRM_MSG_GETPOLICY, i, NLM_F_REQUEST)).collect();
-        g.bench_function(BenchmarkId::new("getpolicy", side), |b| {
-            let mut i = 0;
-            b.iter(|| {
-                p.rt(&gets[i % 1000], 1, 0);
-                i += 1;
-            })
-        });
-        p.flush();
-        g.bench_function(BenchmarkId::new("delpolicy", side), |b| {
-            b.iter_custom(|iters| {
-                let mut t = Duration::ZERO;
-                let mut done = 0;
-                while done < iters {
-                    let n = (iters - done).min(CHUNK) as u32;
-                    p.populate(0, n);
-                    let reqs: Vec<_> = (0..n)
-                        .map(|i| policy_id(XFRM_MSG_DELPOLICY, i, NLM_F_REQUEST | NLM_F_ACK))
-                        .collect();
-                    let s = Instant::now();
-                    for r in &reqs {
-                        p.rt(r, 1, 1);
-                    }
-                    t += s.elapsed();
-                    done += u64::from(n);
-                }
-                t
-            })
-        });
-        g.bench_function(BenchmarkId::new("allocspi", side), |b| {
-            b.iter_custom(|iters| {
-                let mut t = Duration::ZERO;
-                let mut done = 0;
-                while done < iters {
-                    let n = (iters - done).min(CHUNK) as u32;
-                    let reqs: Vec<_> = (0..n).map(allocspi).collect();
-                    let s = Instant::now();
-                    for r in &reqs {
-                        p.rt(r, 1, 0);
-                    }
-                    t += s.elapsed();
-                    p.flush();
-                    done += u64::from(n);
-                }
-                t
-            })
-        });
+                    t
+                })
+            });
+            if matches!(op, Op::GetPolicy) {
+                p.flush();
+            }
+        }
     }
     g.finish();
+}
+
+/// The ratios themselves, robust to the machine's drift: rounds of
+/// `XFRM_BENCH_BATCH` messages (default 2,000, criterion's chunk)
+/// alternate between the simulation and the kernel (the order flipping
+/// each round), and each round gives one sim/kernel ratio; the median and
+/// quartiles of 41 rounds are printed.
+fn paired_ratios(_c: &mut Criterion) {
+    const ROUNDS: usize = 41;
+    let batch: u32 = std::env::var("XFRM_BENCH_BATCH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&b| (1..=2000).contains(&b))
+        .unwrap_or(2000);
+    let mut sides = sides();
+    if sides.len() < 2 {
+        eprintln!("xfrm_user_ratio: no kernel side, no ratios");
+        return;
+    }
+    for (op, name) in Op::ALL {
+        let mut ratios = Vec::with_capacity(ROUNDS);
+        let mut per_op = [Vec::with_capacity(ROUNDS), Vec::with_capacity(ROUNDS)];
+        for (_, p, _) in sides.iter_mut() {
+            if matches!(op, Op::GetPolicy) {
+                p.populate(0, 1000);
+            }
+            op.time(p, batch, 0); // warm-up
+        }
+        for round in 0..ROUNDS {
+            let mut t = [Duration::ZERO; 2];
+            let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+            for k in order {
+                t[k] = op.time(&mut sides[k].1, batch, round as u32 * batch);
+            }
+            ratios.push(t[0].as_secs_f64() / t[1].as_secs_f64());
+            for k in 0..2 {
+                per_op[k].push(t[k].as_nanos() as f64 / f64::from(batch));
+            }
+        }
+        for (_, p, _) in sides.iter_mut() {
+            p.flush();
+        }
+        ratios.sort_by(f64::total_cmp);
+        per_op.iter_mut().for_each(|v| v.sort_by(f64::total_cmp));
+        eprintln!(
+            "xfrm_user_ratio: {name:<9} sim/linux median {:.3} (quartiles {:.3}–{:.3}, {ROUNDS} rounds of {batch}; medians sim {:.0} ns, linux {:.0} ns)",
+            ratios[ROUNDS / 2],
+            ratios[ROUNDS / 4],
+            ratios[3 * ROUNDS / 4],
+            per_op[0][ROUNDS / 2],
+            per_op[1][ROUNDS / 2]
+        );
+    }
 }
 
 fn slab_kib() -> Option<i64> {
@@ -460,5 +525,5 @@ fn dump_100k(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, per_message, dump_100k);
+criterion_group!(benches, per_message, paired_ratios, dump_100k);
 criterion_main!(benches);

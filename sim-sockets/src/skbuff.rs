@@ -195,6 +195,9 @@ impl Clone for SkBuff {
     }
 }
 
+/// Bytes a page-sized or smaller [`SkBuffMut`] reserves up front.
+const SKB_EAGER_BYTES: usize = 512;
+
 /// A buffer being filled (`alloc_skb` + `skb_put`), with a fixed tail room
 /// as the kernel's linear skbs have.
 pub struct SkBuffMut {
@@ -207,7 +210,13 @@ impl SkBuffMut {
     /// `alloc_skb(size)`: room for `size` bytes (`nlmsg_new` callers pass
     /// `nlmsg_total_size(payload)`).
     pub fn alloc(size: usize) -> Self {
-        SkBuffMut { data: Vec::with_capacity(size), room: size, alloc_size: size }
+        // Heads up to a page are mostly replies far smaller than their
+        // room (`NLMSG_GOODSIZE` for a 200-byte answer): their bytes are
+        // reserved as they are put, from the allocator's fast small sizes.
+        // Larger heads (dump parts) are filled, so they are reserved whole.
+        // The room and the charged truesize follow `size` either way.
+        let reserve = if size <= PAGE_SIZE { size.min(SKB_EAGER_BYTES) } else { size };
+        SkBuffMut { data: Vec::with_capacity(reserve), room: size, alloc_size: size }
     }
 
     /// `skb->len`.

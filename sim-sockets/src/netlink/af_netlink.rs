@@ -669,22 +669,48 @@ pub fn nlmsg_unicast(ksk: &Arc<NetlinkSock>, skb: SkBuff, portid: u32) -> KResul
     netlink_unicast(ksk, skb, portid, true, None).map(|_| ())
 }
 
-/// `netlink_broadcast_deliver()`: queues on `nlk` if there is room;
+/// `netlink_broadcast_deliver()`: queues `skb` on `nlk` if there is room;
 /// `Some(congested)` on delivery.
-fn netlink_broadcast_deliver(nlk: &NetlinkSock, skb: &SkBuff) -> Option<bool> {
+fn netlink_broadcast_deliver(nlk: &NetlinkSock, skb: SkBuff) -> Option<bool> {
     let rmem = nlk.sk.rmem_charge(skb.truesize);
     if room_for(nlk, rmem, skb.truesize) {
-        netlink_sendskb(nlk, skb.clone_skb());
+        netlink_sendskb(nlk, skb);
         return Some(rmem > nlk.sk.rcvbuf() >> 1);
     }
     nlk.sk.rmem_uncharge(skb.truesize);
     None
 }
 
+/// What a broadcast has achieved so far.
+#[derive(Default)]
+struct BroadcastResult {
+    delivered: bool,
+    delivery_failure: bool,
+}
+
+impl BroadcastResult {
+    /// The tail of `do_one_broadcast()` for one listener.
+    fn deliver(&mut self, sk: &NetlinkSock, skb: SkBuff) {
+        match netlink_broadcast_deliver(sk, skb) {
+            Some(_congested) => self.delivered = true,
+            None => {
+                netlink_overrun(sk);
+                if sk.test_flag(NETLINK_F_BROADCAST_SEND_ERROR) {
+                    self.delivery_failure = true;
+                }
+            }
+        }
+    }
+}
+
 /// `netlink_broadcast()`: delivers `skb` to every socket of `net` that
 /// joined `group`, except the sender and the socket bound to `portid`.
 /// Readers walk the listener list under RCU only. `ESRCH` when nobody got
 /// it, `ENOBUFS` when a `NETLINK_BROADCAST_ERROR` listener overran.
+///
+/// As in the kernel, one listener gets the buffer itself and only the
+/// others get clones: each listener is served when the next one is found,
+/// and the last one gets the original.
 pub fn netlink_broadcast(
     ssk: &Arc<NetlinkSock>,
     mut skb: SkBuff,
@@ -693,11 +719,10 @@ pub fn netlink_broadcast(
 ) -> KResult<()> {
     let _span = tracing::trace_span!("netlink_broadcast").entered();
     skb.netlink_trim();
-    skb.share();
-    let mut delivered = false;
-    let mut delivery_failure = false;
+    let mut res = BroadcastResult::default();
     let net_id = ssk.sk.net.id();
     let guard = rcu_read_lock();
+    let mut pending: Option<&Arc<NetlinkSock>> = None;
     for sk in ssk.table().mc_list.iter(&guard) {
         // do_one_broadcast()
         if Arc::ptr_eq(sk, ssk) {
@@ -713,20 +738,18 @@ pub fn netlink_broadcast(
         if sk.sk.net.id() != net_id {
             continue;
         }
-        match netlink_broadcast_deliver(sk, &skb) {
-            Some(_congested) => delivered = true,
-            None => {
-                netlink_overrun(sk);
-                if sk.test_flag(NETLINK_F_BROADCAST_SEND_ERROR) {
-                    delivery_failure = true;
-                }
-            }
+        if let Some(prev) = pending.replace(sk) {
+            skb.share();
+            res.deliver(prev, skb.clone_skb());
         }
     }
+    if let Some(last) = pending {
+        res.deliver(last, skb);
+    }
     drop(guard);
-    if delivery_failure {
+    if res.delivery_failure {
         Err(Errno::ENOBUFS)
-    } else if delivered {
+    } else if res.delivered {
         Ok(())
     } else {
         Err(Errno::ESRCH)

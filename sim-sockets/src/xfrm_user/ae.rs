@@ -37,8 +37,8 @@ pub fn build_aevent(x: &XfrmState, c: &KmEvent) -> KResult<SkBuffMut> {
     };
     id.write_at(skb.nlmsg_data_mut(at), 0);
     match &i.replay_esn {
-        Some(e) => put(skb.nla_put(XFRMA_REPLAY_ESN_VAL, &esn_to_user(e)))?,
-        None => put(skb.nla_put(XFRMA_REPLAY_VAL, &replay_to_user(&i.replay).to_bytes()))?,
+        Some(e) => put(skb.nla_put(XFRMA_REPLAY_ESN_VAL, &esn_to_user(e))).map(drop)?,
+        None => nla_put_struct(&mut skb, XFRMA_REPLAY_VAL, &replay_to_user(&i.replay))?,
     };
     nla_put_struct(&mut skb, XFRMA_LTIME_VAL, &curlft_to_user(&i.curlft))?;
     if id.flags & XFRM_AE_RTHR != 0 {

@@ -402,8 +402,8 @@ pub fn copy_to_user_state_extra(skb: &mut SkBuffMut, p_at: usize, x: &XfrmState)
     xfrm_mark_put(skb, &i.mark)?;
     xfrm_smark_put(skb, &i.smark)?;
     match &i.replay_esn {
-        Some(e) => put(skb.nla_put(XFRMA_REPLAY_ESN_VAL, &esn_to_user(e)))?,
-        None => put(skb.nla_put(XFRMA_REPLAY_VAL, &replay_to_user(&i.replay).to_bytes()))?,
+        Some(e) => put(skb.nla_put(XFRMA_REPLAY_ESN_VAL, &esn_to_user(e))).map(drop)?,
+        None => nla_put_struct(skb, XFRMA_REPLAY_VAL, &replay_to_user(&i.replay))?,
     };
     xfrm_if_id_put(skb, i.if_id)?;
     if i.mapping_maxage != 0 {
