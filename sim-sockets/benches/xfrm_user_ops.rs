@@ -6,7 +6,14 @@
 //! skipped with a message).  A listener on every XFRM group is drained
 //! after each request on both sides.  Also reports the simulation's heap
 //! growth for 100,000 policies (a counting allocator) next to the kernel's
-//! slab growth (`/proc/meminfo`).
+//! slab growth (`/proc/meminfo`), and heap allocations per round trip.
+//!
+//! Besides criterion's per-side timings, `paired_ratios` alternates rounds
+//! of each operation between the two sides and prints the median sim/kernel
+//! ratio, which the machine's drift does not skew.  Environment:
+//! `XFRM_BENCH_LOCKDEP=0` turns the lock validator off (the kernel runs
+//! without lockdep), `XFRM_BENCH_BATCH=N` sets the paired rounds' size
+//! (default 2,000), `XFRM_BENCH_NO_RATIOS=1` skips them.
 
 use sim_core::sync::unmodelled::{AtomicIsize, Ordering};
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -444,6 +451,9 @@ fn per_message(c: &mut Criterion) {
 /// quartiles of 41 rounds are printed.
 fn paired_ratios(_c: &mut Criterion) {
     const ROUNDS: usize = 41;
+    if std::env::var_os("XFRM_BENCH_NO_RATIOS").is_some() {
+        return;
+    }
     let batch: u32 = std::env::var("XFRM_BENCH_BATCH")
         .ok()
         .and_then(|v| v.parse().ok())
