@@ -4,6 +4,7 @@
 
 use sim_core::xfrm::policy::XFRM_SHARE_ANY;
 use sim_core::xfrm::spd::XfrmPolicy;
+use sim_core::xfrm::state::XfrmStateMut;
 use sim_core::xfrm::{
     self as core_x, XfrmAddress, XfrmMark, XfrmPolicyInfo, XfrmState, XfrmStateInfo, XfrmTmpl,
 };
@@ -196,6 +197,29 @@ pub fn copy_to_user_state(x: &XfrmStateInfo) -> wire::XfrmUsersaInfo {
             integrity_failed: x.stats.integrity_failed,
         },
         seq: x.seq,
+        reqid: x.reqid,
+        family: x.family,
+        mode: x.mode,
+        replay_window: x.replay_window,
+        flags: x.flags,
+    }
+}
+
+/// `copy_to_user_state(x, p)` read in place: `m` is the part under
+/// `x->lock`, which the caller holds.
+pub fn copy_to_user_state_locked(x: &XfrmState, m: &XfrmStateMut) -> wire::XfrmUsersaInfo {
+    wire::XfrmUsersaInfo {
+        sel: sel_to_user(&m.sel),
+        id: wire::XfrmId { daddr: *x.daddr.as_bytes(), spi: x.spi(), proto: x.proto },
+        saddr: *x.saddr.as_bytes(),
+        lft: lft_to_user(&m.lft),
+        curlft: curlft_to_user(&m.curlft),
+        stats: wire::XfrmStats {
+            replay_window: m.stats.replay_window,
+            replay: m.stats.replay,
+            integrity_failed: m.stats.integrity_failed,
+        },
+        seq: x.seq(),
         reqid: x.reqid,
         family: x.family,
         mode: x.mode,

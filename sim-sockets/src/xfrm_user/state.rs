@@ -365,58 +365,59 @@ pub fn xfrm_del_sa(c: &Ctx<'_, '_>, extack: &mut ExtAck) -> KResult<()> {
 /// `copy_to_user_state_extra`: the `xfrm_usersa_info` at `p_at` and the
 /// SA attributes after it, in the kernel's order.
 pub fn copy_to_user_state_extra(skb: &mut SkBuffMut, p_at: usize, x: &XfrmState) -> KResult<()> {
-    let i = x.info();
-    let lastused = x.lock_bh().lastused;
-    let p = copy_to_user_state(&i);
+    // Read in place under `x->lock`: no snapshot of the whole state.
+    let m = x.lock_bh();
+    let lastused = m.lastused;
+    let p = copy_to_user_state_locked(x, &m);
     if let Some(b) = skb.data_mut().get_mut(p_at..) {
         p.write_at(b, 0);
     }
-    if i.extra_flags != 0 {
-        put(skb.nla_put_u32(XFRMA_SA_EXTRA_FLAGS, i.extra_flags))?;
+    if x.extra_flags != 0 {
+        put(skb.nla_put_u32(XFRMA_SA_EXTRA_FLAGS, x.extra_flags))?;
     }
-    if let Some(a) = &i.coaddr {
+    if let Some(a) = &m.coaddr {
         put(skb.nla_put(XFRMA_COADDR, a.as_bytes()))?;
     }
     if lastused != 0 {
         put(skb.nla_put(XFRMA_LASTUSED, &lastused.to_le_bytes()))?;
     }
-    if let Some(a) = &i.aead {
+    if let Some(a) = &x.aead {
         put(skb.nla_put(XFRMA_ALG_AEAD, &aead_to_user(a)))?;
     }
-    if let Some(a) = &i.aalg {
+    if let Some(a) = &x.aalg {
         put(skb.nla_put(XFRMA_ALG_AUTH, &auth_to_user_legacy(a)))?;
         put(skb.nla_put(XFRMA_ALG_AUTH_TRUNC, &auth_to_user(a)))?;
     }
-    if let Some(a) = &i.ealg {
+    if let Some(a) = &x.ealg {
         put(skb.nla_put(XFRMA_ALG_CRYPT, &algo_to_user(a)))?;
     }
-    if let Some(a) = &i.calg {
+    if let Some(a) = &x.calg {
         put(skb.nla_put(XFRMA_ALG_COMP, &algo_to_user(a)))?;
     }
-    if let Some(e) = &i.encap {
+    if let Some(e) = &m.encap {
         nla_put_struct(skb, XFRMA_ENCAP, &encap_to_user(e))?;
     }
-    if i.tfcpad != 0 {
-        put(skb.nla_put_u32(XFRMA_TFCPAD, i.tfcpad))?;
+    if x.tfcpad != 0 {
+        put(skb.nla_put_u32(XFRMA_TFCPAD, x.tfcpad))?;
     }
-    xfrm_mark_put(skb, &i.mark)?;
-    xfrm_smark_put(skb, &i.smark)?;
-    match &i.replay_esn {
+    xfrm_mark_put(skb, &x.mark)?;
+    xfrm_smark_put(skb, &m.smark)?;
+    match &m.replay_esn {
         Some(e) => put(skb.nla_put(XFRMA_REPLAY_ESN_VAL, &esn_to_user(e))).map(drop)?,
-        None => nla_put_struct(skb, XFRMA_REPLAY_VAL, &replay_to_user(&i.replay))?,
+        None => nla_put_struct(skb, XFRMA_REPLAY_VAL, &replay_to_user(&m.replay))?,
     };
-    xfrm_if_id_put(skb, i.if_id)?;
-    if i.mapping_maxage != 0 {
-        put(skb.nla_put_u32(XFRMA_MTIMER_THRESH, i.mapping_maxage))?;
+    xfrm_if_id_put(skb, x.if_id())?;
+    if x.mapping_maxage != 0 {
+        put(skb.nla_put_u32(XFRMA_MTIMER_THRESH, x.mapping_maxage))?;
     }
-    if i.pcpu_num != u32::MAX {
-        put(skb.nla_put_u32(XFRMA_SA_PCPU, i.pcpu_num))?;
+    if x.pcpu_num != u32::MAX {
+        put(skb.nla_put_u32(XFRMA_SA_PCPU, x.pcpu_num))?;
     }
-    if i.dir != 0 {
-        nla_put_u8(skb, XFRMA_SA_DIR, i.dir)?;
+    if x.dir != 0 {
+        nla_put_u8(skb, XFRMA_SA_DIR, x.dir)?;
     }
-    if i.nat_keepalive_interval != 0 {
-        put(skb.nla_put_u32(XFRMA_NAT_KEEPALIVE_INTERVAL, i.nat_keepalive_interval))?;
+    if x.nat_keepalive_interval != 0 {
+        put(skb.nla_put_u32(XFRMA_NAT_KEEPALIVE_INTERVAL, x.nat_keepalive_interval))?;
     }
     Ok(())
 }
