@@ -20,7 +20,9 @@
 //! synchronously at the same trigger, moving states in `xfrm_hash_transfer`
 //! order.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::hashmap::WordHashMap;
 
 use super::addr::{AF_INET, AF_INET6, XfrmAddress, addr_match, xfrm_addr_equal};
 use super::hash::{xfrm_dst_hash, xfrm_seq_hash, xfrm_spi_hash, xfrm_src_hash};
@@ -203,7 +205,7 @@ struct Sad {
     state_num: u32,
     /// States per (spi, proto) in `state_byspi`, for
     /// `xfrm_state_lookup_spi_proto`.
-    spi_proto: HashMap<(u32, u8), u32>,
+    spi_proto: WordHashMap<(u32, u8), u32>,
 }
 
 /// The SAD of one namespace.
@@ -246,7 +248,7 @@ impl Sad {
             all: BTreeMap::new(),
             next_id: 1,
             state_num: 0,
-            spi_proto: HashMap::new(),
+            spi_proto: WordHashMap::default(),
         }
     }
 
