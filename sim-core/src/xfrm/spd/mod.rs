@@ -47,8 +47,10 @@ pub const XFRM_POLICY_HASHMAX: u32 = 1024 * 1024;
 /// Initial buckets of each table (`xfrm_policy_init`: hmask 7).
 pub const XFRM_POLICY_INIT_HMASK: u32 = 7;
 
-/// How many policies ahead `xfrm_policy_walk` prefetches.
-const WALK_PREFETCH_DISTANCE: usize = 4;
+/// How many policies ahead `xfrm_policy_walk` prefetches: enough to cover
+/// a memory miss (hundreds of ns on a loaded machine) with the ~50 ns a
+/// dump spends per policy (measured: 16 beat 4 and 8 on the 100k dump).
+const WALK_PREFETCH_DISTANCE: usize = 16;
 
 /// `struct xfrmk_spdinfo` (`xfrm_spd_getinfo`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
