@@ -314,6 +314,10 @@ pub fn xfrm_add_sa(c: &Ctx<'_, '_>, extack: &mut ExtAck) -> KResult<()> {
     let info = xfrm_state_construct(c, &p, &c.req.attrs, extack)?;
     let x = Arc::new(XfrmState::new(info, c.u.xfrm.clock().real_seconds()));
     apply_ltime(&x, &c.req.attrs);
+    // `__xfrm_init_state` ends with the state VALID, before it is added:
+    // the add wakes `km_waitq`, and a woken lookup must find it usable
+    // (else it would start a second acquire for the same flow).
+    x.set_km_state(XfrmKmState::Valid);
     let r = if c.nlh.msg_type() == XFRM_MSG_NEWSA {
         c.u.xfrm.xfrm_state_add(c.net, &x)
     } else {
@@ -322,9 +326,6 @@ pub fn xfrm_add_sa(c: &Ctx<'_, '_>, extack: &mut ExtAck) -> KResult<()> {
     if let Err(e) = r {
         x.set_km_state(XfrmKmState::Dead);
         return Err(e);
-    }
-    if x.km_state() == XfrmKmState::Void {
-        x.set_km_state(XfrmKmState::Valid);
     }
     c.u.xfrm.km().km_state_notify(Some(&x), &event(c));
     Ok(())
