@@ -25,6 +25,7 @@ use std::time::Duration;
 
 use crate::lockdep;
 use crate::sync::thread::{self, ThreadId};
+use crate::sync::atomic::{AtomicU64, Ordering};
 use crate::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 /// The wall-clock second a virtual clock boots at (2023-11-14T22:13:20Z).
@@ -60,11 +61,25 @@ struct TimerBase {
     state: Mutex<BaseState>,
     /// Signalled when a callback finishes and when the queue changes.
     cond: Condvar,
+    /// Virtual clocks: `state.now` in nanoseconds, written with it under
+    /// the lock, so reading the time (every add, insert and lookup does)
+    /// takes no lock, as `ktime_get` takes none.
+    now_ns: AtomicU64,
 }
 
 impl TimerBase {
     fn new() -> Self {
-        TimerBase { state: Mutex::new(BaseState::default()), cond: Condvar::new() }
+        TimerBase {
+            state: Mutex::new(BaseState::default()),
+            cond: Condvar::new(),
+            now_ns: AtomicU64::new(0),
+        }
+    }
+
+    /// Moves the virtual time to `t` (callers hold `state`).
+    fn set_now(&self, st: &mut BaseState, t: Duration) {
+        st.now = t;
+        self.now_ns.store(u64::try_from(t.as_nanos()).unwrap_or(u64::MAX), Ordering::Release);
     }
 
     /// Runs the earliest timer that expires at or before `limit`, if any
@@ -93,7 +108,7 @@ impl TimerBase {
             }
             st.queue.remove(&key);
             if set_now && st.now < key.0 {
-                st.now = key.0;
+                self.set_now(&mut st, key.0);
             }
             let Some(entry) = st.timers.get_mut(&id) else { continue };
             entry.armed = None;
@@ -180,7 +195,7 @@ impl Clock {
     /// `ktime_get()`: monotonic time since boot.
     pub fn now(&self) -> Duration {
         match &self.inner.kind {
-            Kind::Virtual => self.inner.base.state.lock().now,
+            Kind::Virtual => Duration::from_nanos(self.inner.base.now_ns.load(Ordering::Acquire)),
             #[cfg(not(xfrmsim_loom))]
             Kind::Real { start } => start.elapsed(),
         }
@@ -212,7 +227,7 @@ impl Clock {
         while base.run_one(target, true) {}
         let mut st = base.state.lock();
         if st.now < target {
-            st.now = target;
+            base.set_now(&mut st, target);
         }
     }
 
