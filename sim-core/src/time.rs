@@ -19,13 +19,12 @@
 //! returns a virtual clock.
 
 use std::collections::BTreeMap;
-
-use crate::hashmap::WordHashMap;
 use std::time::Duration;
 
+use crate::hashmap::WordHashMap;
 use crate::lockdep;
-use crate::sync::thread::{self, ThreadId};
 use crate::sync::atomic::{AtomicU64, Ordering};
+use crate::sync::thread::{self, ThreadId};
 use crate::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 /// The wall-clock second a virtual clock boots at (2023-11-14T22:13:20Z).
