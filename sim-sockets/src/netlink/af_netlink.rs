@@ -2,7 +2,7 @@
 //! (`nl_table`), port ids, groups, unicast, broadcast, kernel sockets.
 
 use sim_core::lockdep::{self, LockClassKey, LockKind};
-use sim_core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use sim_core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence};
 use sim_core::sync::{Arc, ConcurrentMap};
 use sim_core::{Errno, KResult, KernelRng};
 
@@ -571,7 +571,12 @@ fn netlink_rcv_wake(nlk: &NetlinkSock) {
     if nlk.sk.queue_empty() {
         nlk.congested.store(false, Ordering::Release);
     }
-    if !nlk.congested.load(Ordering::Acquire) && nlk.waiters.load(Ordering::Acquire) != 0 {
+    // Pairs with the barrier a blocked sender takes after counting itself
+    // in `waiters` (`netlink_attachskb`): either it sees the freed room or
+    // this sees it waiting. (The kernel wakes unconditionally; skipping an
+    // empty queue needs the barrier, as `wq_has_sleeper` does.)
+    fence(Ordering::SeqCst);
+    if !nlk.congested.load(Ordering::Acquire) && nlk.waiters.load(Ordering::Relaxed) != 0 {
         nlk.wait.wake_up_all();
     }
 }
@@ -612,7 +617,9 @@ fn netlink_attachskb(
         }
         return Err(Errno::EAGAIN);
     };
-    nlk.waiters.fetch_add(1, Ordering::AcqRel);
+    nlk.waiters.fetch_add(1, Ordering::Relaxed);
+    // `set_current_state`'s barrier (see `netlink_rcv_wake`).
+    fence(Ordering::SeqCst);
     let r = nlk.wait.wait_event_interruptible(task.signal(), || {
         let rmem = nlk.sk.rmem_alloc();
         !((rmem != 0 && rmem + skb.truesize > nlk.sk.rcvbuf())

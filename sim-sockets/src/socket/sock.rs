@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 
 use sim_core::lockdep::{LockClassKey, LockKind, SpinLock};
 use sim_core::sync::Arc;
-use sim_core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicUsize, Ordering};
+use sim_core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicUsize, Ordering, fence};
 use sim_core::{Errno, KResult};
 
 use super::task::Task;
@@ -200,8 +200,13 @@ impl Sock {
         Errno::from_raw(self.err.swap(0, Ordering::AcqRel))
     }
 
+    /// `sk_data_ready` → `sock_def_readable`: wakes readers if any sleep
+    /// (`skwq_has_sleeper`). Its full barrier pairs with the one a reader
+    /// takes after announcing itself: either the reader sees the new data
+    /// or the waker sees the reader.
     fn wake_readers(&self) {
-        if self.sleepers.load(Ordering::Acquire) != 0 {
+        fence(Ordering::SeqCst);
+        if self.sleepers.load(Ordering::Relaxed) != 0 {
             self.wq.wake_up_all();
         }
     }
@@ -230,7 +235,9 @@ impl Sock {
             if flags & MSG_DONTWAIT != 0 {
                 return Err(Errno::EAGAIN);
             }
-            self.sleepers.fetch_add(1, Ordering::AcqRel);
+            self.sleepers.fetch_add(1, Ordering::Relaxed);
+            // `set_current_state`'s barrier (see `wake_readers`).
+            fence(Ordering::SeqCst);
             let r = self.wq.wait_event_interruptible(task.signal(), || {
                 !self.queue_empty() || self.has_err() || self.is_dead()
             });
