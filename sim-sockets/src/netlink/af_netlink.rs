@@ -2,7 +2,7 @@
 //! (`nl_table`), port ids, groups, unicast, broadcast, kernel sockets.
 
 use sim_core::lockdep::{self, LockClassKey, LockKind};
-use sim_core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence};
+use sim_core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use sim_core::sync::{Arc, ConcurrentMap};
 use sim_core::{Errno, KResult, KernelRng};
 
@@ -571,12 +571,13 @@ fn netlink_rcv_wake(nlk: &NetlinkSock) {
     if nlk.sk.queue_empty() {
         nlk.congested.store(false, Ordering::Release);
     }
-    // Pairs with the barrier a blocked sender takes after counting itself
-    // in `waiters` (`netlink_attachskb`): either it sees the freed room or
-    // this sees it waiting. (The kernel wakes unconditionally; skipping an
-    // empty queue needs the barrier, as `wq_has_sleeper` does.)
-    fence(Ordering::SeqCst);
-    if !nlk.congested.load(Ordering::Acquire) && nlk.waiters.load(Ordering::Relaxed) != 0 {
+    // The kernel wakes unconditionally; skipping an empty queue needs the
+    // pairing `wq_has_sleeper` makes. Here both sides update `waiters` with
+    // a read-modify-write (a blocked sender counting itself in
+    // `netlink_attachskb`): whichever is second sees the other's work (the
+    // freed room, or the waiting sender).
+    let waiting = nlk.waiters.fetch_add(0, Ordering::AcqRel) != 0;
+    if !nlk.congested.load(Ordering::Acquire) && waiting {
         nlk.wait.wake_up_all();
     }
 }
@@ -617,9 +618,8 @@ fn netlink_attachskb(
         }
         return Err(Errno::EAGAIN);
     };
-    nlk.waiters.fetch_add(1, Ordering::Relaxed);
-    // `set_current_state`'s barrier (see `netlink_rcv_wake`).
-    fence(Ordering::SeqCst);
+    // Pairs with `netlink_rcv_wake` (`set_current_state`'s barrier).
+    nlk.waiters.fetch_add(1, Ordering::AcqRel);
     let r = nlk.wait.wait_event_interruptible(task.signal(), || {
         let rmem = nlk.sk.rmem_alloc();
         !((rmem != 0 && rmem + skb.truesize > nlk.sk.rcvbuf())

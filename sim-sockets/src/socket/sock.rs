@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 
 use sim_core::lockdep::{LockClassKey, LockKind, SpinLock};
 use sim_core::sync::Arc;
-use sim_core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicUsize, Ordering, fence};
+use sim_core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicUsize, Ordering};
 use sim_core::{Errno, KResult};
 
 use super::task::Task;
@@ -201,12 +201,13 @@ impl Sock {
     }
 
     /// `sk_data_ready` → `sock_def_readable`: wakes readers if any sleep
-    /// (`skwq_has_sleeper`). Its full barrier pairs with the one a reader
-    /// takes after announcing itself: either the reader sees the new data
-    /// or the waker sees the reader.
+    /// (`skwq_has_sleeper`). Where the kernel pairs two full barriers, the
+    /// waker and a reader announcing itself both update `sleepers` with a
+    /// read-modify-write: whichever comes second in its order sees the
+    /// other's work (the new data, or the sleeping reader). One locked
+    /// instruction, cheaper than a fence.
     fn wake_readers(&self) {
-        fence(Ordering::SeqCst);
-        if self.sleepers.load(Ordering::Relaxed) != 0 {
+        if self.sleepers.fetch_add(0, Ordering::AcqRel) != 0 {
             self.wq.wake_up_all();
         }
     }
@@ -235,9 +236,8 @@ impl Sock {
             if flags & MSG_DONTWAIT != 0 {
                 return Err(Errno::EAGAIN);
             }
-            self.sleepers.fetch_add(1, Ordering::Relaxed);
-            // `set_current_state`'s barrier (see `wake_readers`).
-            fence(Ordering::SeqCst);
+            // Pairs with `wake_readers` (`set_current_state`'s barrier).
+            self.sleepers.fetch_add(1, Ordering::AcqRel);
             let r = self.wq.wait_event_interruptible(task.signal(), || {
                 !self.queue_empty() || self.has_err() || self.is_dead()
             });
