@@ -7,12 +7,13 @@
 //! decides, and calls [`XfrmKmList::km_state_notify`] /
 //! [`XfrmKmList::km_policy_notify`] with its own `km_event`.
 
+use std::collections::hash_map::Entry;
 use std::time::Duration;
 
 use sim_core::lockdep;
 use sim_core::rng::KernelRng;
 use sim_core::sync::Arc;
-use sim_core::time::Clock;
+use sim_core::time::{Clock, Timer};
 use sim_core::xfrm::lifetime::{XfrmLifetimeCfg, xfrm_policy_timer_eval};
 use sim_core::xfrm::spd::PolicyInsert;
 use sim_core::xfrm::state::xfrm_proto_uses_spi;
@@ -231,21 +232,39 @@ impl Xfrm {
     /// `hrtimer_start(&x->mtimer, secs)` where the SAD inserts or
     /// restarts a state, for states with a time limit (or at once).
     pub(crate) fn arm_state(&self, net: &Arc<Net>, d: &XfrmKmNet, x: &Arc<XfrmState>, secs: u64) {
-        let timed = has_time_limit(&x.lock_bh().lft);
-        if timed || secs == 0 {
-            self.arm_state_timer(net, d, x, secs);
+        let lft = x.lock_bh().lft;
+        self.start_mtimer(net, d, x, &lft, secs, true);
+    }
+
+    /// `hrtimer_start(&x->mtimer, secs)` when `lft` has a time limit or
+    /// `secs` is 0; with `restart` false a timer already running is left
+    /// alone (a larval state found again).
+    fn start_mtimer(
+        &self,
+        net: &Arc<Net>,
+        d: &XfrmKmNet,
+        x: &Arc<XfrmState>,
+        lft: &XfrmLifetimeCfg,
+        secs: u64,
+        restart: bool,
+    ) {
+        if !has_time_limit(lft) && secs != 0 {
+            return;
+        }
+        let at = Duration::from_secs(secs);
+        match d.state_timers.lock().entry(state_key(x)) {
+            Entry::Occupied(t) if restart => {
+                t.get().mod_timer_in(at);
+            }
+            Entry::Occupied(_) => {}
+            Entry::Vacant(v) => {
+                v.insert(self.state_timer(net, x)).mod_timer_in(at);
+            }
         }
     }
 
-    /// `hrtimer_start(&x->mtimer, secs)`.
-    fn arm_state_timer(&self, net: &Arc<Net>, d: &XfrmKmNet, x: &Arc<XfrmState>, secs: u64) {
-        let mut timers = d.state_timers.lock();
-        let t = timers.entry(state_key(x)).or_insert_with(|| self.state_timer(net, x));
-        t.mod_timer_in(Duration::from_secs(secs));
-    }
-
     /// `hrtimer_setup(&x->mtimer, xfrm_timer_handler)`: not yet armed.
-    fn state_timer(&self, net: &Arc<Net>, x: &Arc<XfrmState>) -> sim_core::time::Timer {
+    fn state_timer(&self, net: &Arc<Net>, x: &Arc<XfrmState>) -> Timer {
         let xfrm = self.clone();
         let net = net.clone();
         let x = x.clone();
@@ -437,17 +456,9 @@ impl Xfrm {
             let _g = d.find_lock.lock_bh();
             sad.xfrm_find_acq(&a, create, self.now())?
         };
-        // A larval state found again keeps its running timer; a new one
-        // gets `mtimer` armed for its acquire lifetime.
+        // A new larval state gets `mtimer` armed for its acquire lifetime.
         let lft = x.lock_bh().lft;
-        if has_time_limit(&lft) || lft.hard_add_expires_seconds == 0 {
-            let mut timers = d.state_timers.lock();
-            if let std::collections::hash_map::Entry::Vacant(v) = timers.entry(state_key(&x)) {
-                let t = self.state_timer(net, &x);
-                t.mod_timer_in(Duration::from_secs(lft.hard_add_expires_seconds));
-                v.insert(t);
-            }
-        }
+        self.start_mtimer(net, &d, &x, &lft, lft.hard_add_expires_seconds, false);
         Some(x)
     }
 

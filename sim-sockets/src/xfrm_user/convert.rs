@@ -5,9 +5,7 @@
 use sim_core::xfrm::policy::XFRM_SHARE_ANY;
 use sim_core::xfrm::spd::XfrmPolicy;
 use sim_core::xfrm::state::XfrmStateMut;
-use sim_core::xfrm::{
-    self as core_x, XfrmAddress, XfrmMark, XfrmPolicyInfo, XfrmState, XfrmStateInfo, XfrmTmpl,
-};
+use sim_core::xfrm::{self as core_x, XfrmAddress, XfrmMark, XfrmPolicyInfo, XfrmState, XfrmTmpl};
 
 use super::attr::XfrmAttrs;
 use super::uapi::*;
@@ -183,29 +181,7 @@ pub fn copy_to_user_policy(xp: &XfrmPolicy, dir: u8) -> wire::XfrmUserpolicyInfo
     }
 }
 
-/// `copy_to_user_state(x, p)` from a snapshot of the state.
-pub fn copy_to_user_state(x: &XfrmStateInfo) -> wire::XfrmUsersaInfo {
-    wire::XfrmUsersaInfo {
-        sel: sel_to_user(&x.sel),
-        id: wire::XfrmId { daddr: *x.id.daddr.as_bytes(), spi: x.id.spi, proto: x.id.proto },
-        saddr: *x.saddr.as_bytes(),
-        lft: lft_to_user(&x.lft),
-        curlft: curlft_to_user(&x.curlft),
-        stats: wire::XfrmStats {
-            replay_window: x.stats.replay_window,
-            replay: x.stats.replay,
-            integrity_failed: x.stats.integrity_failed,
-        },
-        seq: x.seq,
-        reqid: x.reqid,
-        family: x.family,
-        mode: x.mode,
-        replay_window: x.replay_window,
-        flags: x.flags,
-    }
-}
-
-/// `copy_to_user_state(x, p)` read in place: `m` is the part under
+/// `copy_to_user_state(x, p)`, read in place: `m` is the part under
 /// `x->lock`, which the caller holds.
 pub fn copy_to_user_state_locked(x: &XfrmState, m: &XfrmStateMut) -> wire::XfrmUsersaInfo {
     wire::XfrmUsersaInfo {

@@ -685,18 +685,18 @@ pub fn build_notify_sa_flush(c: &KmEvent) -> KResult<SkBuffMut> {
 /// `build_expire`: EXPIRE (pid of who asked, seq 0, hard as 0/1) plus
 /// mark, interface id, per-CPU number and direction.
 pub fn build_expire(x: &XfrmState, c: &KmEvent) -> KResult<SkBuffMut> {
-    let i = x.info();
+    let state = copy_to_user_state_locked(x, &x.lock_bh());
     let mut skb = nlmsg_new(wire::XfrmUserExpire::SIZE + 4 * nla_total_size(8));
     let at = put(skb.nlmsg_put(c.portid, 0, XFRM_MSG_EXPIRE, wire::XfrmUserExpire::SIZE, 0))?;
-    let ue = wire::XfrmUserExpire { state: copy_to_user_state(&i), hard: u8::from(c.hard()) };
+    let ue = wire::XfrmUserExpire { state, hard: u8::from(c.hard()) };
     ue.write_at(skb.nlmsg_data_mut(at), 0);
-    xfrm_mark_put(&mut skb, &i.mark)?;
-    xfrm_if_id_put(&mut skb, i.if_id)?;
-    if i.pcpu_num != u32::MAX {
-        put(skb.nla_put_u32(XFRMA_SA_PCPU, i.pcpu_num))?;
+    xfrm_mark_put(&mut skb, &x.mark)?;
+    xfrm_if_id_put(&mut skb, x.if_id())?;
+    if x.pcpu_num != u32::MAX {
+        put(skb.nla_put_u32(XFRMA_SA_PCPU, x.pcpu_num))?;
     }
-    if i.dir != 0 {
-        nla_put_u8(&mut skb, XFRMA_SA_DIR, i.dir)?;
+    if x.dir != 0 {
+        nla_put_u8(&mut skb, XFRMA_SA_DIR, x.dir)?;
     }
     skb.nlmsg_end(at);
     Ok(skb)

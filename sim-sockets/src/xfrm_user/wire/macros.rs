@@ -109,16 +109,15 @@ macro_rules! wire_struct {
                     .checked_add($size)
                     .and_then(|end| buf.get_mut(off..end))
                     .and_then(|w| <&mut [u8; $size]>::try_from(w).ok());
-                match window {
-                    Some(w) => {
-                        w.fill(0);
-                        $( <$codec as $crate::xfrm_user::wire::Codec>::put(&self.$field, w, $off); )*
-                    }
-                    None => {
-                        $crate::xfrm_user::wire::zero_bytes(buf, off, $size);
-                        $( <$codec as $crate::xfrm_user::wire::Codec>::put(&self.$field, buf, off + $off); )*
-                    }
+                if let Some(w) = window {
+                    w.fill(0);
+                    $( <$codec as $crate::xfrm_user::wire::Codec>::put(&self.$field, w, $off); )*
+                    return;
                 }
+                debug_assert!(false, "emit buffer too short");
+                let mut whole = [0u8; $size];
+                self.write_at(&mut whole, 0);
+                $crate::xfrm_user::wire::write_bytes_truncated(buf, off, &whole);
             }
         }
 

@@ -69,6 +69,14 @@ pub(crate) fn write_bytes(buf: &mut [u8], off: usize, bytes: &[u8]) {
     }
 }
 
+/// Writes the part of `bytes` that fits at `off`.
+pub(crate) fn write_bytes_truncated(buf: &mut [u8], off: usize, bytes: &[u8]) {
+    if let Some(dst) = buf.get_mut(off..) {
+        let n = dst.len().min(bytes.len());
+        dst[..n].copy_from_slice(&bytes[..n]);
+    }
+}
+
 /// Zeroes `len` bytes at `off` (padding).
 pub(crate) fn zero_bytes(buf: &mut [u8], off: usize, len: usize) {
     if let Some(dst) = off.checked_add(len).and_then(|end| buf.get_mut(off..end)) {
